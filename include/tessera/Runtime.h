@@ -1,0 +1,201 @@
+/*===- tessera/Runtime.h - Tessera runtime C API ------------------*- C -*-===*
+ *
+ * Loads a Tessera artifact (`.tsr`, see tessera/Artifact.h) and runs it on
+ * caller-provided buffers. Plain C (C89 plus <stdint.h>), usable from C and
+ * C++; the runtime library has no MLIR/LLVM dependency.
+ *
+ * Conventions:
+ *  - Handles are opaque. Every fallible function returns a `tsr_error *`:
+ *    NULL on success, otherwise an error object owned by the caller, which
+ *    must release it with tsr_error_free().
+ *  - Strings returned by the API are owned by the object they came from and
+ *    stay valid until that object is freed.
+ *  - Signature queries take a role (input, output or weight) and an index in
+ *    manifest order; an out-of-range index gives NULL / TSR_DTYPE_INVALID /
+ *    -1 / 0 as documented per function.
+ *  - Loading an artifact for the "cpu" target loads its host code (a shared
+ *    object) into the process and runs its initialisers: only load artifacts
+ *    you would trust as native code. Everything else in the file is fully
+ *    validated first; malformed files give an error, never a crash.
+ *  - A model may be run from several threads at once as long as the calls
+ *    do not share output buffers.
+ *
+ * Minimal use:
+ *
+ *   tsr_model *m = NULL;
+ *   tsr_error *e = tsr_model_load_file("model.tsr", &m);
+ *   if (e) { fprintf(stderr, "%s\n", tsr_error_message(e)); tsr_error_free(e); }
+ *   ...
+ *   tsr_tensor in = {"x", TSR_DTYPE_F32, 2, x_shape, x_data, sizeof x_data};
+ *   tsr_tensor out = {NULL, TSR_DTYPE_F32, 2, y_shape, y_data, sizeof y_data};
+ *   e = tsr_model_run(m, &in, 1, &out, 1);
+ *   ...
+ *   tsr_model_free(m);
+ *===----------------------------------------------------------------------===*/
+#ifndef TESSERA_RUNTIME_H
+#define TESSERA_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__GNUC__) || defined(__clang__)
+#define TSR_API __attribute__((visibility("default")))
+#else
+#define TSR_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Version of this C API. Bumped on any incompatible change. Compare with
+ * tsr_runtime_api_version() to detect a header/library mismatch. */
+#define TSR_RUNTIME_API_VERSION 1
+
+/* Largest tensor rank the runtime accepts in a manifest. */
+#define TSR_MAX_RANK 32
+
+/*===--------------------------- errors -----------------------------------===*/
+
+typedef enum tsr_code {
+  TSR_OK = 0,
+  TSR_ERR_IO = 1,                 /* file cannot be opened or read */
+  TSR_ERR_FORMAT = 2,             /* not an artifact, bad JSON, bad schema */
+  TSR_ERR_VERSION = 3,            /* unsupported format version or ABI */
+  TSR_ERR_CORRUPT = 4,            /* truncated, CRC mismatch, bad offsets */
+  TSR_ERR_INVALID_ARGUMENT = 5,   /* NULL handle, wrong count, unknown name */
+  TSR_ERR_SHAPE_MISMATCH = 6,     /* tensor rank/dims/byte size differ */
+  TSR_ERR_DTYPE_MISMATCH = 7,     /* tensor element type differs */
+  TSR_ERR_UNSUPPORTED_TARGET = 8, /* artifact for a target not built in */
+  TSR_ERR_OUT_OF_MEMORY = 9,
+  TSR_ERR_INTERNAL = 10           /* code loading failed, broken invariant */
+} tsr_code;
+
+typedef struct tsr_error tsr_error;
+
+/* Message text; "" for NULL. Never NULL. May span several lines when a call
+ * found several problems at once. */
+TSR_API const char *tsr_error_message(const tsr_error *error);
+/* TSR_OK for NULL. */
+TSR_API tsr_code tsr_error_code(const tsr_error *error);
+/* Accepts NULL. */
+TSR_API void tsr_error_free(tsr_error *error);
+/* Stable spelling of a code, e.g. "TSR_ERR_CORRUPT". Never NULL. */
+TSR_API const char *tsr_code_name(tsr_code code);
+
+/*===--------------------------- versions ---------------------------------===*/
+
+/* TSR_RUNTIME_API_VERSION the library was built with. */
+TSR_API int tsr_runtime_api_version(void);
+/* Artifact format version this runtime reads (TSR_FORMAT_VERSION). */
+TSR_API uint32_t tsr_runtime_format_version(void);
+
+/*===--------------------------- dtypes -----------------------------------===*/
+
+typedef enum tsr_dtype {
+  TSR_DTYPE_INVALID = 0,
+  TSR_DTYPE_F32 = 1,
+  TSR_DTYPE_F64 = 2,
+  TSR_DTYPE_F16 = 3,
+  TSR_DTYPE_BF16 = 4,
+  TSR_DTYPE_I8 = 5,
+  TSR_DTYPE_U8 = 6,
+  TSR_DTYPE_I16 = 7,
+  TSR_DTYPE_I32 = 8,
+  TSR_DTYPE_I64 = 9,
+  TSR_DTYPE_BOOL = 10 /* one byte per element, 0 or 1 */
+} tsr_dtype;
+
+/* The artifact spelling ("f32", "bool", ...); "invalid" for unknown values. */
+TSR_API const char *tsr_dtype_name(tsr_dtype dtype);
+/* Bytes per element; 0 for TSR_DTYPE_INVALID or unknown values. */
+TSR_API size_t tsr_dtype_size(tsr_dtype dtype);
+/* Inverse of tsr_dtype_name; TSR_DTYPE_INVALID if not a dtype name. */
+TSR_API tsr_dtype tsr_dtype_from_name(const char *name);
+
+/*===--------------------------- models -----------------------------------===*/
+
+typedef struct tsr_model tsr_model;
+
+/* Reads, validates and loads an artifact. On success *out_model is set; on
+ * failure it is set to NULL. */
+TSR_API tsr_error *tsr_model_load_file(const char *path, tsr_model **out_model);
+/* Same from memory; the bytes are copied, the caller keeps ownership. */
+TSR_API tsr_error *tsr_model_load_memory(const void *data, size_t size,
+                                         tsr_model **out_model);
+/* Accepts NULL. */
+TSR_API void tsr_model_free(tsr_model *model);
+
+/* Manifest fields; NULL if model is NULL. */
+TSR_API const char *tsr_model_name(const tsr_model *model);
+TSR_API const char *tsr_model_producer(const tsr_model *model);
+TSR_API const char *tsr_model_target(const tsr_model *model);
+TSR_API const char *tsr_model_entry(const tsr_model *model);
+/* The manifest JSON text exactly as stored in the artifact. */
+TSR_API const char *tsr_model_manifest_json(const tsr_model *model);
+TSR_API uint32_t tsr_model_format_version(const tsr_model *model);
+
+/*===--------------------------- signature --------------------------------===*/
+
+typedef enum tsr_role {
+  TSR_ROLE_INPUT = 0,
+  TSR_ROLE_OUTPUT = 1,
+  TSR_ROLE_WEIGHT = 2
+} tsr_role;
+
+/* "input", "output", "weight"; "invalid" otherwise. */
+TSR_API const char *tsr_role_name(tsr_role role);
+
+TSR_API size_t tsr_model_num_inputs(const tsr_model *model);
+TSR_API size_t tsr_model_num_outputs(const tsr_model *model);
+/* Number of tensors with the given role; 0 for a NULL model or bad role. */
+TSR_API size_t tsr_model_num_tensors(const tsr_model *model, tsr_role role);
+/* Index of the tensor called `name`, or -1. */
+TSR_API int64_t tsr_model_tensor_index(const tsr_model *model, tsr_role role,
+                                       const char *name);
+/* NULL when out of range. */
+TSR_API const char *tsr_model_tensor_name(const tsr_model *model,
+                                          tsr_role role, size_t index);
+/* TSR_DTYPE_INVALID when out of range. */
+TSR_API tsr_dtype tsr_model_tensor_dtype(const tsr_model *model, tsr_role role,
+                                         size_t index);
+/* -1 when out of range. */
+TSR_API int64_t tsr_model_tensor_rank(const tsr_model *model, tsr_role role,
+                                      size_t index);
+/* `rank` dims; NULL when out of range (non-NULL for rank 0). */
+TSR_API const int64_t *tsr_model_tensor_dims(const tsr_model *model,
+                                             tsr_role role, size_t index);
+/* Product of the dims (1 for rank 0); -1 when out of range. */
+TSR_API int64_t tsr_model_tensor_element_count(const tsr_model *model,
+                                               tsr_role role, size_t index);
+/* element count * dtype size; 0 when out of range. */
+TSR_API size_t tsr_model_tensor_byte_size(const tsr_model *model,
+                                          tsr_role role, size_t index);
+
+/*===--------------------------- running ----------------------------------===*/
+
+/* A caller-owned dense, row-major tensor. */
+typedef struct tsr_tensor {
+  /* Model tensor this binds to, or NULL to bind by position: a NULL-named
+   * entry at position i of the array binds to the i-th model tensor. */
+  const char *name;
+  tsr_dtype dtype;
+  int64_t rank;
+  const int64_t *shape; /* `rank` dims; may be NULL when rank is 0 */
+  void *data;           /* aligned to the dtype size; read-only for inputs;
+                           may be NULL only when the tensor has no elements */
+  size_t byte_size;     /* bytes available at data; >= elements * dtype size */
+} tsr_tensor;
+
+/* Checks every input and output against the signature (count, binding,
+ * dtype, rank, each dim, byte size, alignment), reporting every problem at
+ * once, then runs the model, writing every output element. */
+TSR_API tsr_error *tsr_model_run(tsr_model *model, const tsr_tensor *inputs,
+                                 size_t num_inputs, tsr_tensor *outputs,
+                                 size_t num_outputs);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* TESSERA_RUNTIME_H */

@@ -1,0 +1,41 @@
+//===- Passes.td - tessera to linalg conversion ------------*- tablegen -*-===//
+#ifndef TESSERA_CONVERSION_GRAPHTOLINALG_PASSES_TD
+#define TESSERA_CONVERSION_GRAPHTOLINALG_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def ConvertTesseraToLinalg : Pass<"convert-tessera-to-linalg", "mlir::ModuleOp"> {
+  let summary = "Lower tessera graph ops to linalg/tensor/arith/math on tensors";
+  let description = [{
+    Every `tessera` op becomes upstream ops on tensors with static shapes:
+    elementwise ops and broadcasts become `linalg.generic` with broadcasting
+    indexing maps; matmul, conv and pooling become `linalg.generic`
+    contractions whose loop order keeps the innermost loop contiguous;
+    reshapes become `tensor.collapse_shape`/`tensor.expand_shape`, slices
+    `tensor.extract_slice`, concatenation `tensor.insert_slice`, padding
+    `tensor.pad`. Conv-transpose is rewritten as a stride-1 convolution over a
+    zero-inserted input with a flipped kernel.
+
+    Before:
+    ```mlir
+    %0 = tessera.relu %arg0 : tensor<4xf32>
+    ```
+    After:
+    ```mlir
+    %e = tensor.empty() : tensor<4xf32>
+    %0 = linalg.generic {...} ins(%arg0 : tensor<4xf32>) outs(%e : tensor<4xf32>) {
+      ^bb0(%in: f32, %out: f32):
+        %c0 = arith.constant 0.0 : f32
+        %m = arith.maximumf %in, %c0 : f32
+        linalg.yield %m : f32
+    } -> tensor<4xf32>
+    ```
+    Ops with dynamic shapes are rejected with an error naming the op.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect",
+                           "mlir::tensor::TensorDialect",
+                           "mlir::arith::ArithDialect",
+                           "mlir::math::MathDialect"];
+}
+
+#endif

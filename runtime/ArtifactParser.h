@@ -1,0 +1,74 @@
+//===- runtime/ArtifactParser.h - Validating artifact parser ----*- C++ -*-===//
+//
+// Checks every byte of an artifact that the runtime will ever trust (header,
+// section table, CRCs, manifest JSON and its schema, weight placement) and
+// describes it. Pure: it reads only the given bytes, loads no code and never
+// crashes on malformed input, so it is also the libFuzzer target's entry.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TESSERA_RUNTIME_ARTIFACTPARSER_H
+#define TESSERA_RUNTIME_ARTIFACTPARSER_H
+
+#include "Support.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tessera::runtime {
+
+/// A tensor declared by the manifest. Sizes are checked not to overflow.
+struct TensorSpec {
+  std::string name;
+  tsr_dtype dtype = TSR_DTYPE_INVALID;
+  std::vector<int64_t> shape;
+  int64_t elementCount = 0;
+  size_t byteSize = 0;
+};
+
+/// A weight: its bytes are [offset, offset + byteSize) of the WEIGHTS section.
+struct WeightSpec : TensorSpec {
+  uint64_t offset = 0;
+};
+
+/// A validated section table entry.
+struct SectionInfo {
+  uint32_t kind = 0;
+  uint32_t crc32 = 0;
+  uint64_t offset = 0;
+  uint64_t size = 0;
+};
+
+/// Everything the runtime needs from an artifact, all validated.
+struct ParsedArtifact {
+  uint32_t formatVersion = 0;
+  uint64_t fileSize = 0;
+  std::vector<SectionInfo> sections; // in table order
+  // Indices into `sections`, -1 when absent.
+  int manifestSection = -1;
+  int hostCodeSection = -1;
+  int weightsSection = -1;
+  int ptxSection = -1;
+
+  std::string manifestJson; // as stored
+  std::string producer, model, target, entry, abi;
+  std::vector<TensorSpec> inputs, outputs;
+  std::vector<WeightSpec> weights;
+};
+
+/// "manifest", "host_code", "weights", "ptx", or "kind N".
+std::string sectionKindName(uint32_t kind);
+
+} // namespace tessera::runtime
+
+/// Validates `size` bytes at `bytes` as an artifact. On success fills
+/// `*parsed` and returns true; otherwise fills `*err` (code and a message
+/// naming the failing field, section or offset) and returns false. Accepts
+/// any target string the format defines ("cpu", "cuda"); whether the target
+/// can be run is the loader's decision.
+bool tsr_internal_parse_artifact(const uint8_t *bytes, size_t size,
+                                 tessera::runtime::ParsedArtifact *parsed,
+                                 tessera::runtime::Error *err);
+
+#endif // TESSERA_RUNTIME_ARTIFACTPARSER_H

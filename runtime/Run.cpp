@@ -1,0 +1,174 @@
+//===- runtime/Run.cpp - C API: checking tensors and running a model ------===//
+
+#include "Model.h"
+
+#include <cstdint>
+
+using namespace tessera::runtime;
+
+namespace {
+
+/// Collects every problem with a call; the first one decides the code.
+struct Problems {
+  tsr_code code = TSR_OK;
+  std::string text;
+
+  void add(tsr_code c, const std::string &message) {
+    if (code == TSR_OK)
+      code = c;
+    if (!text.empty())
+      text += "\n";
+    text += message;
+  }
+  bool empty() const { return code == TSR_OK; }
+};
+
+std::string nameList(const std::vector<TensorSpec> &specs) {
+  std::string out;
+  for (const TensorSpec &s : specs)
+    out += (out.empty() ? "'" : ", '") + s.name + "'";
+  return out.empty() ? "none" : out;
+}
+
+std::string describe(const TensorSpec &spec) {
+  return formatShape(spec.shape) + " (" + dtypeName(spec.dtype) + ")";
+}
+
+/// Checks one caller tensor against its spec.
+void checkTensor(const char *role, const TensorSpec &spec,
+                 const tsr_tensor &t, Problems &problems) {
+  const std::string what = std::string(role) + " '" + spec.name + "'";
+  if (t.dtype != spec.dtype) {
+    std::string got = dtypeName(t.dtype);
+    if (t.dtype != TSR_DTYPE_INVALID && dtypeInfo(t.dtype) == nullptr)
+      got = "invalid (" + std::to_string(int(t.dtype)) + ")";
+    problems.add(TSR_ERR_DTYPE_MISMATCH, what + ": expected dtype " +
+                                             dtypeName(spec.dtype) +
+                                             ", got " + got);
+  }
+  if (t.rank < 0 || t.rank > TSR_MAX_RANK) {
+    problems.add(TSR_ERR_SHAPE_MISMATCH,
+                 what + ": rank " + std::to_string(t.rank) +
+                     " is invalid (expected shape " + describe(spec) + ")");
+    return;
+  }
+  if (t.rank > 0 && !t.shape) {
+    problems.add(TSR_ERR_INVALID_ARGUMENT,
+                 what + ": shape is NULL but rank is " +
+                     std::to_string(t.rank));
+    return;
+  }
+  bool sameShape = size_t(t.rank) == spec.shape.size();
+  for (size_t d = 0; sameShape && d < spec.shape.size(); ++d)
+    sameShape = t.shape[d] == spec.shape[d];
+  if (!sameShape) {
+    problems.add(TSR_ERR_SHAPE_MISMATCH,
+                 what + ": expected shape " + describe(spec) + ", got " +
+                     formatShape(t.shape, size_t(t.rank)));
+    return;
+  }
+  if (t.byte_size < spec.byteSize)
+    problems.add(TSR_ERR_SHAPE_MISMATCH,
+                 what + ": buffer has " + std::to_string(t.byte_size) +
+                     " bytes, expected at least " +
+                     std::to_string(spec.byteSize) + " for shape " +
+                     describe(spec));
+  if (spec.byteSize > 0 && !t.data) {
+    problems.add(TSR_ERR_INVALID_ARGUMENT, what + ": data is NULL");
+    return;
+  }
+  const size_t align = dtypeSize(spec.dtype);
+  if (t.data && align > 1 && reinterpret_cast<uintptr_t>(t.data) % align)
+    problems.add(TSR_ERR_INVALID_ARGUMENT,
+                 what + ": data is not aligned to " + std::to_string(align) +
+                     " bytes (" + dtypeName(spec.dtype) + ")");
+}
+
+/// Binds caller tensors to specs (by name, else by position) and checks
+/// each. `bound[i]` is the data pointer for spec i.
+void bindAll(const char *role, const std::vector<TensorSpec> &specs,
+             const tsr_tensor *given, size_t count, std::vector<void *> &bound,
+             Problems &problems) {
+  const std::string plural = std::string(role) + "s";
+  if (!given && count > 0) {
+    problems.add(TSR_ERR_INVALID_ARGUMENT,
+                 plural + " is NULL but its count is " +
+                     std::to_string(count));
+    return;
+  }
+  std::vector<long> from(specs.size(), -1); // which entry bound spec i
+  bound.assign(specs.size(), nullptr);
+  for (size_t i = 0; i < count; ++i) {
+    const tsr_tensor &t = given[i];
+    size_t index = i;
+    if (t.name) {
+      index = specs.size();
+      for (size_t s = 0; s < specs.size(); ++s)
+        if (specs[s].name == t.name)
+          index = s;
+      if (index == specs.size()) {
+        problems.add(TSR_ERR_INVALID_ARGUMENT,
+                     std::string(role) + " #" + std::to_string(i) +
+                         ": the model has no " + role + " named '" + t.name +
+                         "' (its " + plural + ": " + nameList(specs) + ")");
+        continue;
+      }
+    } else if (i >= specs.size()) {
+      problems.add(TSR_ERR_INVALID_ARGUMENT,
+                   std::string(role) + " #" + std::to_string(i) +
+                       " (unnamed): the model has only " +
+                       std::to_string(specs.size()) + " " + plural);
+      continue;
+    }
+    if (from[index] >= 0) {
+      problems.add(TSR_ERR_INVALID_ARGUMENT,
+                   std::string(role) + " '" + specs[index].name +
+                       "' is given more than once (entries #" +
+                       std::to_string(from[index]) + " and #" +
+                       std::to_string(i) + ")");
+      continue;
+    }
+    from[index] = long(i);
+    bound[index] = t.data;
+    checkTensor(role, specs[index], t, problems);
+  }
+  for (size_t s = 0; s < specs.size(); ++s)
+    if (from[s] < 0)
+      problems.add(TSR_ERR_INVALID_ARGUMENT,
+                   "missing " + std::string(role) + " '" + specs[s].name +
+                       "' (expected shape " + describe(specs[s]) +
+                       "); the model has " + std::to_string(specs.size()) +
+                       " " + plural + ", got " + std::to_string(count));
+}
+
+} // namespace
+
+extern "C" tsr_error *tsr_model_run(tsr_model *model, const tsr_tensor *inputs,
+                                    size_t num_inputs, tsr_tensor *outputs,
+                                    size_t num_outputs) {
+  if (!model)
+    return makeError(TSR_ERR_INVALID_ARGUMENT, "tsr_model_run: model is NULL");
+  try {
+    const ParsedArtifact &art = model->artifact;
+    Problems problems;
+    std::vector<void *> in, out;
+    bindAll("input", art.inputs, inputs, num_inputs, in, problems);
+    bindAll("output", art.outputs, outputs, num_outputs, out, problems);
+    if (!problems.empty())
+      return makeError(problems.code, std::move(problems.text));
+
+    // args = [inputs..., weights..., outputs...] (tessera-packed-v1).
+    std::vector<void *> args;
+    args.reserve(in.size() + model->weightData.size() + out.size());
+    args.insert(args.end(), in.begin(), in.end());
+    args.insert(args.end(), model->weightData.begin(), model->weightData.end());
+    args.insert(args.end(), out.begin(), out.end());
+    model->entry(args.data());
+    return nullptr;
+  } catch (const std::bad_alloc &) {
+    return outOfMemoryError();
+  } catch (const std::exception &e) {
+    return makeError(TSR_ERR_INTERNAL,
+                     std::string("tsr_model_run: internal error: ") + e.what());
+  }
+}

@@ -1,0 +1,416 @@
+//===- test/unit/runtime/ArtifactParserTest.cpp - Artifact validation -----===//
+//
+// Every way an artifact can be malformed, through the public load path (which
+// fails before any code is loaded) and the internal parser. The host code
+// here is a placeholder: these artifacts never get as far as dlopen.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ArtifactParser.h"
+#include "Crc32.h"
+#include "RuntimeTestUtil.h"
+
+#include <limits>
+
+using namespace tessera::test;
+using nlohmann::json;
+using tessera::runtime::Error;
+using tessera::runtime::ParsedArtifact;
+
+namespace {
+
+Bytes placeholderCode() { return toBytes("placeholder host code, never loaded"); }
+
+Bytes artifactWith(const json &manifest) {
+  return buildTestArtifact(placeholderCode(), manifest);
+}
+
+Bytes artifactWithManifestText(const std::string &text) {
+  return writeArtifact({{TSR_SECTION_MANIFEST, toBytes(text)},
+                        {TSR_SECTION_HOST_CODE, placeholderCode()},
+                        {TSR_SECTION_WEIGHTS, testWeights()}});
+}
+
+ParsedArtifact parseOk(const Bytes &a) {
+  ParsedArtifact parsed;
+  Error err;
+  EXPECT_TRUE(tsr_internal_parse_artifact(a.data(), a.size(), &parsed, &err))
+      << err.message;
+  return parsed;
+}
+
+} // namespace
+
+TEST(Crc32, MatchesZlibCheckValue) {
+  const char *check = "123456789";
+  EXPECT_EQ(tessera::runtime::crc32(0, check, 9), 0xCBF43926u);
+  EXPECT_EQ(refCrc32(reinterpret_cast<const uint8_t *>(check), 9), 0xCBF43926u);
+  EXPECT_EQ(tessera::runtime::crc32(0, nullptr, 0), 0u);
+}
+
+TEST(Crc32, IsIncrementalAndAgreesWithReference) {
+  Bytes data(1000);
+  for (size_t i = 0; i < data.size(); ++i)
+    data[i] = uint8_t(i * 131 + 7);
+  for (size_t split : {0u, 1u, 7u, 8u, 9u, 500u, 999u, 1000u}) {
+    uint32_t c = tessera::runtime::crc32(0, data.data(), split);
+    c = tessera::runtime::crc32(c, data.data() + split, data.size() - split);
+    EXPECT_EQ(c, refCrc32(data.data(), data.size())) << "split " << split;
+  }
+}
+
+TEST(ArtifactParser, ParsesAValidArtifact) {
+  const ParsedArtifact p = parseOk(artifactWith(testManifest()));
+  EXPECT_EQ(p.formatVersion, TSR_FORMAT_VERSION);
+  EXPECT_EQ(p.target, "cpu");
+  EXPECT_EQ(p.entry, testModelEntry());
+  EXPECT_EQ(p.model, "test_model");
+  EXPECT_EQ(p.producer, "tessera-test");
+  ASSERT_EQ(p.inputs.size(), 2u);
+  EXPECT_EQ(p.inputs[0].name, "x");
+  EXPECT_EQ(p.inputs[0].dtype, TSR_DTYPE_F32);
+  EXPECT_EQ(p.inputs[0].shape, (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(p.inputs[0].byteSize, 24u);
+  EXPECT_EQ(p.inputs[1].dtype, TSR_DTYPE_I32);
+  ASSERT_EQ(p.outputs.size(), 2u);
+  EXPECT_EQ(p.outputs[1].shape.size(), 0u);
+  EXPECT_EQ(p.outputs[1].elementCount, 1);
+  EXPECT_EQ(p.outputs[1].byteSize, 8u);
+  ASSERT_EQ(p.weights.size(), 2u);
+  EXPECT_EQ(p.weights[1].offset, 64u);
+  EXPECT_GE(p.hostCodeSection, 0);
+  EXPECT_GE(p.weightsSection, 0);
+  EXPECT_EQ(p.ptxSection, -1);
+}
+
+TEST(ArtifactParser, AcceptsACudaArtifactWithoutHostCode) {
+  // The parser accepts every target the format defines; the loader decides.
+  json m = testManifest("cuda");
+  Bytes a = writeArtifact({{TSR_SECTION_MANIFEST, toBytes(m.dump())},
+                           {TSR_SECTION_WEIGHTS, testWeights()},
+                           {TSR_SECTION_PTX, toBytes("// ptx")}});
+  const ParsedArtifact p = parseOk(a);
+  EXPECT_EQ(p.target, "cuda");
+  EXPECT_GE(p.ptxSection, 0);
+  expectLoadError(a, TSR_ERR_UNSUPPORTED_TARGET,
+                  "this artifact targets cuda; the CUDA runtime is not built");
+}
+
+TEST(ArtifactParser, WeightsAreOptional) {
+  json m = testManifest();
+  m.erase("weights");
+  Bytes a = writeArtifact({{TSR_SECTION_MANIFEST, toBytes(m.dump())},
+                           {TSR_SECTION_HOST_CODE, placeholderCode()}});
+  EXPECT_TRUE(parseOk(a).weights.empty());
+}
+
+//===--------------------------- container --------------------------------===//
+
+TEST(ArtifactContainer, EveryTruncationIsReported) {
+  const Bytes full = artifactWith(testManifest());
+  for (size_t len = 0; len < full.size(); ++len) {
+    SCOPED_TRACE("truncated to " + std::to_string(len) + " bytes");
+    const Bytes cut(full.begin(), full.begin() + long(len));
+    expectLoadError(cut, TSR_ERR_CORRUPT, "artifact truncated");
+    if (len >= 64 && len % 97 == 0)
+      expectLoadError(cut, TSR_ERR_CORRUPT,
+                      "header says " + std::to_string(full.size()) +
+                          " bytes, file has " + std::to_string(len));
+  }
+}
+
+TEST(ArtifactContainer, TrailingDataIsReported) {
+  Bytes a = artifactWith(testManifest());
+  a.push_back(0);
+  expectLoadError(a, TSR_ERR_CORRUPT, "1 bytes of trailing data");
+}
+
+TEST(ArtifactContainer, WrongMagic) {
+  Bytes a = artifactWith(testManifest());
+  a[1] = 'X';
+  expectLoadError(a, TSR_ERR_FORMAT, "not a Tessera artifact (bad magic");
+  expectLoadError(toBytes("PK\x03\x04 a zip file"), TSR_ERR_FORMAT,
+                  "not a Tessera artifact");
+}
+
+TEST(ArtifactContainer, WrongVersion) {
+  expectLoadError(writeArtifact({}, 2), TSR_ERR_VERSION,
+                  "artifact format version 2 is not supported by this runtime "
+                  "(supports 1)");
+  expectLoadError(writeArtifact({}, 0), TSR_ERR_VERSION,
+                  "artifact format version 0 is not supported");
+}
+
+TEST(ArtifactContainer, TooManySections) {
+  Bytes a = artifactWith(testManifest());
+  putU32(a, 12, TSR_MAX_SECTIONS + 1);
+  sealHeader(a);
+  expectLoadError(a, TSR_ERR_CORRUPT, "section_count 65 exceeds the maximum of 64");
+}
+
+TEST(ArtifactContainer, SectionTablePastTheEnd) {
+  Bytes a = writeArtifact({});
+  putU32(a, 12, 3); // three entries promised, none present
+  expectLoadError(a, TSR_ERR_CORRUPT,
+                  "artifact truncated: the section table (3 entries) ends at "
+                  "byte 160 but the file has 64 bytes");
+}
+
+TEST(ArtifactContainer, FlippedHeaderOrTableByteIsCaught) {
+  const Bytes good = artifactWith(testManifest());
+  const size_t tableEnd = entryAt(3);
+  for (size_t at = 0; at < tableEnd; ++at) {
+    SCOPED_TRACE("byte " + std::to_string(at));
+    Bytes a = good;
+    a[at] ^= 0x10;
+    tsr_model *m = nullptr;
+    ErrorHolder e(tsr_model_load_memory(a.data(), a.size(), &m));
+    ASSERT_NE(e.error, nullptr);
+    // Bytes after the fields checked before the CRC are caught by it.
+    if (at >= 24)
+      EXPECT_NE(e.message().find("artifact header is corrupted (CRC mismatch)"),
+                std::string::npos)
+          << e.describe();
+  }
+}
+
+TEST(ArtifactContainer, FlippedSectionByteIsCaughtByItsCrc) {
+  const Bytes good = artifactWith(testManifest());
+  for (const auto &[kind, name] :
+       std::vector<std::pair<uint32_t, std::string>>{
+           {TSR_SECTION_MANIFEST, "manifest"},
+           {TSR_SECTION_HOST_CODE, "host_code"},
+           {TSR_SECTION_WEIGHTS, "weights"}}) {
+    const Entry e = readEntry(good, size_t(findSection(good, kind)));
+    for (uint64_t at : {e.offset, e.offset + e.size / 2, e.offset + e.size - 1}) {
+      SCOPED_TRACE(name + " byte " + std::to_string(at));
+      Bytes a = good;
+      a[at] ^= 0x01;
+      expectLoadError(a, TSR_ERR_CORRUPT,
+                      "section '" + name + "' is corrupted (CRC mismatch)");
+    }
+  }
+}
+
+TEST(ArtifactContainer, FlagsAndReservedMustBeZero) {
+  Bytes a = artifactWith(testManifest());
+  putU32(a, 28, 1);
+  sealHeader(a);
+  expectLoadError(a, TSR_ERR_FORMAT, "header: flags must be 0, got 0x00000001");
+  a = artifactWith(testManifest());
+  a[40] = 7;
+  sealHeader(a);
+  expectLoadError(a, TSR_ERR_FORMAT, "reserved byte at offset 40 must be zero");
+  a = artifactWith(testManifest());
+  Entry e = readEntry(a, 1);
+  e.reserved = 5;
+  writeEntry(a, 1, e);
+  sealHeader(a);
+  expectLoadError(a, TSR_ERR_FORMAT,
+                  "section #1 ('host_code'): reserved field must be zero");
+}
+
+TEST(ArtifactContainer, SectionPlacementIsChecked) {
+  const Bytes good = artifactWith(testManifest());
+  auto tamper = [&](size_t index, auto &&edit) {
+    Bytes a = good;
+    Entry e = readEntry(a, index);
+    edit(e);
+    writeEntry(a, index, e);
+    sealHeader(a);
+    return a;
+  };
+  expectLoadError(tamper(2, [](Entry &e) { e.offset += 4; }), TSR_ERR_CORRUPT,
+                  "section #2 ('weights'): offset");
+  expectLoadError(tamper(2, [](Entry &e) { e.offset += 4; }), TSR_ERR_CORRUPT,
+                  "is not a multiple of 64");
+  expectLoadError(tamper(2, [](Entry &e) { e.size += 1000; }), TSR_ERR_CORRUPT,
+                  "section #2 ('weights'): bytes [");
+  expectLoadError(tamper(2, [](Entry &e) { e.size = ~uint64_t(0) - 10; }),
+                  TSR_ERR_CORRUPT, "extend past the end of the artifact");
+  expectLoadError(tamper(0, [](Entry &e) { e.offset = 64; }), TSR_ERR_CORRUPT,
+                  "overlaps the header and section table");
+  const uint64_t manifestOffset = readEntry(good, 0).offset;
+  expectLoadError(tamper(1, [&](Entry &e) {
+                    e.offset = manifestOffset;
+                    e.size = 8;
+                  }),
+                  TSR_ERR_CORRUPT,
+                  "section #0 ('manifest') and section #1 ('host_code') overlap");
+  expectLoadError(tamper(1, [](Entry &e) { e.kind = 9; }), TSR_ERR_FORMAT,
+                  "section #1 has unknown kind 9");
+  expectLoadError(tamper(1, [](Entry &e) { e.kind = TSR_SECTION_MANIFEST; }),
+                  TSR_ERR_FORMAT,
+                  "more than one 'manifest' section (#0 and #1)");
+}
+
+TEST(ArtifactContainer, ManifestAndHostCodeAreRequired) {
+  expectLoadError(writeArtifact({{TSR_SECTION_HOST_CODE, placeholderCode()}}),
+                  TSR_ERR_FORMAT, "artifact has no 'manifest' section");
+  expectLoadError(
+      writeArtifact({{TSR_SECTION_MANIFEST, toBytes(testManifest().dump())},
+                     {TSR_SECTION_WEIGHTS, testWeights()}}),
+      TSR_ERR_FORMAT, "artifact targets cpu but has no 'host_code' section");
+  expectLoadError(writeArtifact({{TSR_SECTION_MANIFEST, toBytes("{}")},
+                                 {TSR_SECTION_WEIGHTS, {}},
+                                 {TSR_SECTION_WEIGHTS, {}}}),
+                  TSR_ERR_FORMAT, "more than one 'weights' section");
+}
+
+//===--------------------------- manifest ---------------------------------===//
+
+TEST(ArtifactManifest, BadJson) {
+  expectLoadError(artifactWithManifestText("{\"format_version\": 1,"),
+                  TSR_ERR_FORMAT, "manifest: invalid JSON: ");
+  expectLoadError(artifactWithManifestText(""), TSR_ERR_FORMAT,
+                  "manifest: invalid JSON: ");
+  expectLoadError(artifactWithManifestText("{\"a\": \"\xff\xfe\"}"),
+                  TSR_ERR_FORMAT, "manifest: invalid JSON: ");
+  expectLoadError(artifactWithManifestText("[1, 2]"), TSR_ERR_FORMAT,
+                  "manifest: the top level must be a JSON object, got array");
+}
+
+TEST(ArtifactManifest, EveryRequiredFieldIsReportedWhenMissing) {
+  for (const char *key : {"format_version", "producer", "model", "target",
+                          "entry", "abi", "inputs", "outputs"}) {
+    json m = testManifest();
+    m.erase(key);
+    expectLoadError(artifactWith(m), TSR_ERR_FORMAT,
+                    std::string("manifest: missing required field '") + key +
+                        "'");
+  }
+  for (const char *key : {"name", "dtype", "shape"}) {
+    json m = testManifest();
+    m["outputs"][1].erase(key);
+    expectLoadError(artifactWith(m), TSR_ERR_FORMAT,
+                    std::string("missing required field 'outputs[1].") + key +
+                        "'");
+  }
+  for (const char *key : {"offset", "size"}) {
+    json m = testManifest();
+    m["weights"][0].erase(key);
+    expectLoadError(artifactWith(m), TSR_ERR_FORMAT,
+                    std::string("missing required field 'weights[0].") + key +
+                        "'");
+  }
+}
+
+TEST(ArtifactManifest, FieldTypesAreChecked) {
+  json m = testManifest();
+  m["entry"] = 42;
+  expectLoadError(artifactWith(m), TSR_ERR_FORMAT,
+                  "'entry' must be a string, got number");
+  m = testManifest();
+  m["entry"] = "";
+  expectLoadError(artifactWith(m), TSR_ERR_FORMAT, "'entry' must not be empty");
+  m = testManifest();
+  m["inputs"] = json::object();
+  expectLoadError(artifactWith(m), TSR_ERR_FORMAT,
+                  "'inputs' must be an array, got object");
+  m = testManifest();
+  m["inputs"][0] = "x";
+  expectLoadError(artifactWith(m), TSR_ERR_FORMAT,
+                  "'inputs[0]' must be an object, got string");
+  m = testManifest();
+  m["inputs"][0]["shape"] = {2, 3.5};
+  expectLoadError(artifactWith(m), TSR_ERR_FORMAT,
+                  "'inputs[0].shape[1]' must be an integer, got a non-integer");
+  m = testManifest();
+  m["inputs"][0]["shape"] = "2x3";
+  expectLoadError(artifactWith(m), TSR_ERR_FORMAT,
+                  "inputs[0] ('x'): 'shape' must be an array, got string");
+  m = testManifest();
+  m["format_version"] = "1";
+  expectLoadError(artifactWith(m), TSR_ERR_FORMAT,
+                  "'format_version' must be an integer, got string");
+  m = testManifest();
+  m["inputs"][1]["name"] = std::string("b\0c", 3);
+  expectLoadError(artifactWith(m), TSR_ERR_FORMAT,
+                  "'inputs[1].name' contains a NUL character");
+}
+
+TEST(ArtifactManifest, ShapesAndDtypesAreChecked) {
+  json m = testManifest();
+  m["inputs"][0]["shape"] = {2, -3};
+  expectLoadError(artifactWith(m), TSR_ERR_FORMAT,
+                  "'inputs[0].shape[1]' of 'x' is negative (-3)");
+  m = testManifest();
+  m["outputs"][0]["dtype"] = "f128";
+  expectLoadError(artifactWith(m), TSR_ERR_FORMAT,
+                  "outputs[0] ('y'): dtype 'f128' is not a known dtype");
+  m = testManifest();
+  m["inputs"][0]["shape"] = {int64_t(1) << 40, int64_t(1) << 40};
+  expectLoadError(artifactWith(m), TSR_ERR_FORMAT,
+                  "inputs[0] ('x'): shape [1099511627776,1099511627776] (f32) "
+                  "is too large");
+  m = testManifest();
+  m["inputs"][0]["shape"] = {int64_t(1) << 62, 1};
+  expectLoadError(artifactWith(m), TSR_ERR_FORMAT, "is too large");
+  m = testManifest();
+  m["inputs"][0]["shape"] = {uint64_t(1) << 63};
+  expectLoadError(artifactWith(m), TSR_ERR_FORMAT,
+                  "'inputs[0].shape[0]' is too large");
+  m = testManifest();
+  m["inputs"][0]["shape"] = std::vector<int64_t>(TSR_MAX_RANK + 1, 1);
+  expectLoadError(artifactWith(m), TSR_ERR_FORMAT, "rank 33 exceeds the maximum");
+  m = testManifest();
+  m["inputs"][1]["name"] = "x";
+  expectLoadError(artifactWith(m), TSR_ERR_FORMAT,
+                  "'inputs[1]': name 'x' is used by more than one entry");
+  m = testManifest();
+  m["outputs"] = json::array();
+  expectLoadError(artifactWith(m), TSR_ERR_FORMAT, "'outputs' is empty");
+}
+
+TEST(ArtifactManifest, VersionsTargetAndAbiAreChecked) {
+  json m = testManifest();
+  m["format_version"] = 2;
+  expectLoadError(artifactWith(m), TSR_ERR_VERSION,
+                  "manifest: format_version is 2 but the header says 1");
+  m = testManifest();
+  m["abi"] = "tessera-packed-v9";
+  expectLoadError(artifactWith(m), TSR_ERR_VERSION,
+                  "abi 'tessera-packed-v9' is not supported by this runtime");
+  m = testManifest("tpu");
+  expectLoadError(artifactWith(m), TSR_ERR_UNSUPPORTED_TARGET,
+                  "this artifact targets 'tpu', which this runtime does not "
+                  "know");
+}
+
+TEST(ArtifactManifest, WeightsMustFitTheWeightsSection) {
+  json m = testManifest();
+  m["weights"][1]["offset"] = 128;
+  expectLoadError(artifactWith(m), TSR_ERR_FORMAT,
+                  "weights[1] ('scale'): bytes [128, 128 + 4) are outside the "
+                  "'weights' section (68 bytes)");
+  m = testManifest();
+  m["weights"][1]["offset"] = 32;
+  expectLoadError(artifactWith(m), TSR_ERR_FORMAT,
+                  "weights[1] ('scale'): offset 32 is not a multiple of 64");
+  m = testManifest();
+  m["weights"][0]["size"] = 20;
+  expectLoadError(artifactWith(m), TSR_ERR_FORMAT,
+                  "weights[0] ('w'): size 20 does not match its shape [2,3] "
+                  "(f32) = 24 bytes");
+  m = testManifest();
+  m["weights"][0]["offset"] = -64;
+  expectLoadError(artifactWith(m), TSR_ERR_FORMAT,
+                  "offset and size must be non-negative");
+  m = testManifest();
+  m["weights"][1]["offset"] = std::numeric_limits<int64_t>::max() / 64 * 64;
+  expectLoadError(artifactWith(m), TSR_ERR_FORMAT, "are outside the 'weights'");
+  expectLoadError(
+      writeArtifact({{TSR_SECTION_MANIFEST, toBytes(testManifest().dump())},
+                     {TSR_SECTION_HOST_CODE, placeholderCode()}}),
+      TSR_ERR_FORMAT,
+      "weights[0] ('w') is declared but the artifact has no 'weights' section");
+}
+
+TEST(ArtifactParser, NullArgumentsAreRejected) {
+  ParsedArtifact parsed;
+  Error err;
+  EXPECT_FALSE(tsr_internal_parse_artifact(nullptr, 10, &parsed, &err));
+  EXPECT_EQ(err.code, TSR_ERR_INVALID_ARGUMENT);
+  EXPECT_FALSE(tsr_internal_parse_artifact(nullptr, 0, &parsed, &err));
+  EXPECT_EQ(err.code, TSR_ERR_CORRUPT);
+}
