@@ -324,21 +324,17 @@ bool serialize(tsr_dtype dtype, const int64_t *shape, size_t rank,
   dict.append(total - prefix - dict.size() - 1, ' ');
   dict += '\n';
 
-  out.clear();
-  out.insert(out.end(), kMagic, kMagic + kMagicLen);
-  out.push_back(v1 ? 1 : 2);
-  out.push_back(0);
+  std::string head(kMagic, kMagicLen);
+  head += char(v1 ? 1 : 2);
+  head += char(0);
   const size_t len = dict.size();
-  out.push_back(uint8_t(len));
-  out.push_back(uint8_t(len >> 8));
-  if (!v1) {
-    out.push_back(uint8_t(len >> 16));
-    out.push_back(uint8_t(len >> 24));
-  }
-  out.insert(out.end(), dict.begin(), dict.end());
-  const auto *p = static_cast<const uint8_t *>(data);
+  for (int i = 0; i < (v1 ? 2 : 4); ++i)
+    head += char((len >> (8 * i)) & 0xff);
+  head += dict;
+  out.resize(head.size() + byteSize);
+  std::memcpy(out.data(), head.data(), head.size());
   if (byteSize)
-    out.insert(out.end(), p, p + byteSize);
+    std::memcpy(out.data() + head.size(), data, byteSize);
   return true;
 }
 

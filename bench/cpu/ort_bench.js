@@ -120,7 +120,7 @@ function parseArgs(argv) {
     };
     if (k === '--input') {
       const v = next();
-      const eq = v.lastIndexOf('=');
+      const eq = v.indexOf('=');  // names never hold '=', paths might
       if (eq <= 0) die('--input wants NAME=FILE.npy, got ' + v);
       a.inputs.push([v.slice(0, eq), v.slice(eq + 1)]);
     } else if (k === '--output-dir') a.outDir = next();

@@ -27,7 +27,7 @@ std::vector<PipelineStage> cpuPipelineStages(const CPUPipelineOptions &o) {
       {"tessera-cpu-bufferize",
        "one-shot-bufferize{bufferize-function-boundaries "
        "function-boundary-type-conversion=identity-layout-map},"
-       "buffer-results-to-out-params{hoist-static-allocs=true},canonicalize,"
+       "buffer-results-to-out-params{hoist-static-allocs=true modify-public-functions=true},canonicalize,"
        "buffer-deallocation-pipeline,canonicalize"});
   stages.push_back(
       {"tessera-cpu-lower-to-llvm",

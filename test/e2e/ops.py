@@ -443,7 +443,6 @@ register("gemm_no_c", _gemm_case, 4, 8, 5, 0, 1, 2.0, None, (None,))
 def _conv_case(cid, x_shape, cout, k, stride=1, pads=0, dil=1, group=1, bias=True,
                explicit_kernel_shape=True):
     """pads: int (symmetric) or ONNX list [h_begin, w_begin, h_end, w_end] (2D)."""
-    import torch
     import torch.nn.functional as F
     r = R(cid)
     nsp = len(x_shape) - 2

@@ -167,10 +167,11 @@ TEST(ArtifactContainer, FlippedHeaderOrTableByteIsCaught) {
     ErrorHolder e(tsr_model_load_memory(a.data(), a.size(), &m));
     ASSERT_NE(e.error, nullptr);
     // Bytes after the fields checked before the CRC are caught by it.
-    if (at >= 24)
+    if (at >= 24) {
       EXPECT_NE(e.message().find("artifact header is corrupted (CRC mismatch)"),
                 std::string::npos)
           << e.describe();
+    }
   }
 }
 

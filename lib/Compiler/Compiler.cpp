@@ -1,0 +1,434 @@
+//===- Compiler.cpp - the Tessera compile session -------------------------===//
+#include "lib/Compiler/Compiler.h"
+
+#include "dialects/Graph/TesseraDialect.h"
+#include "lib/Compiler/ArtifactWriter.h"
+#include "lib/Import/Onnx/OnnxImporter.h"
+#include "lib/Pipelines/Pipelines.h"
+#include "lib/Target/CPU/CPUTarget.h"
+#include "passes/graph/Passes.h"
+#include "tessera/Artifact.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/BuiltinDialect.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstring>
+#include <mutex>
+
+using namespace mlir;
+
+namespace tessera {
+namespace {
+
+class Timer {
+public:
+  explicit Timer(bool verbose) : verbose(verbose) {}
+  template <typename F> auto step(const char *name, F &&f) {
+    auto t0 = std::chrono::steady_clock::now();
+    if (verbose)
+      llvm::errs() << "[tessera-compile] " << name << " ...\n";
+    auto r = f();
+    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+                   .count();
+    total += s;
+    if (verbose)
+      llvm::errs() << "[tessera-compile] " << name << ": "
+                   << llvm::format("%.2f", s) << " s\n";
+    return r;
+  }
+  double total = 0;
+  bool verbose;
+};
+
+void registerEverything() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    registerAllPasses();
+    registerTesseraPassesAndPipelines();
+  });
+}
+
+std::string dtypeName(Type t) {
+  if (t.isF32())
+    return "f32";
+  if (t.isF64())
+    return "f64";
+  if (t.isF16())
+    return "f16";
+  if (t.isBF16())
+    return "bf16";
+  if (t.isInteger(1))
+    return "bool";
+  if (t.isInteger(8))
+    return "i8";
+  if (t.isInteger(16))
+    return "i16";
+  if (t.isInteger(32))
+    return "i32";
+  if (t.isInteger(64))
+    return "i64";
+  return "";
+}
+
+nlohmann::json tensorJson(const std::string &name, Type type,
+                          std::string &error) {
+  auto t = dyn_cast<RankedTensorType>(type);
+  nlohmann::json j;
+  j["name"] = name;
+  if (!t || !t.hasStaticShape()) {
+    error = "'" + name + "' does not have a static tensor type";
+    return j;
+  }
+  std::string dt = dtypeName(t.getElementType());
+  if (dt.empty())
+    error = "'" + name + "' has an element type the runtime does not support";
+  j["dtype"] = dt;
+  j["shape"] = std::vector<int64_t>(t.getShape().begin(), t.getShape().end());
+  return j;
+}
+
+/// Little-endian bytes of an elements attribute (bools one byte each).
+bool serializeElements(ElementsAttr attr, std::string &out) {
+  if (auto res = dyn_cast<DenseResourceElementsAttr>(attr)) {
+    AsmResourceBlob *blob = res.getRawHandle().getBlob();
+    if (!blob)
+      return false;
+    ArrayRef<char> d = blob->getData();
+    out.assign(d.begin(), d.end());
+    return true;
+  }
+  auto dense = dyn_cast<DenseElementsAttr>(attr);
+  if (!dense)
+    return false;
+  Type et = dense.getElementType();
+  int64_t n = dense.getNumElements();
+  if (et.isInteger(1)) {
+    out.clear();
+    for (bool v : dense.getValues<bool>())
+      out.push_back(v ? 1 : 0);
+    return true;
+  }
+  ArrayRef<char> raw = dense.getRawData();
+  if (dense.isSplat()) {
+    out.clear();
+    for (int64_t i = 0; i < n; ++i)
+      out.append(raw.data(), raw.size());
+  } else {
+    out.assign(raw.begin(), raw.end());
+  }
+  return true;
+}
+
+struct Manifest {
+  nlohmann::json json;
+  std::string weights;
+};
+
+/// Reads names, weights and shapes off @main after weight externalisation.
+bool buildManifest(ModuleOp module, const CompileOptions &opts,
+                   Manifest &m, std::string &error) {
+  auto fn = module.lookupSymbol<func::FuncOp>("main");
+  if (!fn) {
+    error = "the module has no func.func @main";
+    return false;
+  }
+  nlohmann::json inputs = nlohmann::json::array(),
+                 weights = nlohmann::json::array(),
+                 outputs = nlohmann::json::array();
+  bool seenWeight = false;
+  for (unsigned i = 0; i < fn.getNumArguments(); ++i) {
+    Type t = fn.getArgument(i).getType();
+    if (auto wname = fn.getArgAttrOfType<StringAttr>(i, kWeightNameAttr)) {
+      seenWeight = true;
+      auto value = fn.getArgAttrOfType<ElementsAttr>(i, kWeightValueAttr);
+      std::string bytes;
+      if (!value || !serializeElements(value, bytes)) {
+        error = "weight '" + wname.str() + "' has no readable value";
+        return false;
+      }
+      auto j = tensorJson(wname.str(), t, error);
+      while (m.weights.size() % TSR_SECTION_ALIGN)
+        m.weights.push_back('\0');
+      j["offset"] = m.weights.size();
+      j["size"] = bytes.size();
+      m.weights += bytes;
+      weights.push_back(j);
+    } else {
+      if (seenWeight) {
+        error = "model inputs must precede weights in @main's arguments";
+        return false;
+      }
+      auto name = fn.getArgAttrOfType<StringAttr>(i, kTensorNameAttr);
+      inputs.push_back(tensorJson(name ? name.str() : "input_" + std::to_string(i),
+                                  t, error));
+    }
+    if (!error.empty())
+      return false;
+  }
+  for (unsigned i = 0; i < fn.getNumResults(); ++i) {
+    auto name = fn.getResultAttrOfType<StringAttr>(i, kTensorNameAttr);
+    outputs.push_back(tensorJson(name ? name.str() : "output_" + std::to_string(i),
+                                 fn.getResultTypes()[i], error));
+    if (!error.empty())
+      return false;
+  }
+  std::string modelName = llvm::sys::path::stem(opts.inputPath).str();
+  m.json = {{"format_version", TSR_FORMAT_VERSION},
+            {"producer", "tessera-compile 0.1.0"},
+            {"model", modelName},
+            {"target", "cpu"},
+            {"entry", "tessera_entry"},
+            {"abi", "tessera-packed-v1"},
+            {"inputs", inputs},
+            {"outputs", outputs},
+            {"weights", weights}};
+  return true;
+}
+
+bool writeText(const std::string &path, const std::string &text) {
+  if (path == "-") {
+    llvm::outs() << text;
+    return true;
+  }
+  std::string err;
+  if (!writeFileAtomically(path, text, err)) {
+    llvm::errs() << "tessera-compile: error: " << err << "\n";
+    return false;
+  }
+  return true;
+}
+
+std::string printModule(ModuleOp m, bool elideLarge = false) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  OpPrintingFlags flags;
+  if (elideLarge)
+    flags.elideLargeElementsAttrs(16);
+  m->print(os, flags);
+  return s;
+}
+} // namespace
+
+bool parseInputShape(const std::string &spec,
+                     std::map<std::string, std::vector<int64_t>> &shapes,
+                     std::string &error) {
+  size_t eq = spec.rfind('=');
+  if (eq == std::string::npos || eq == 0) {
+    error = "expected NAME=D0xD1x..., got '" + spec + "'";
+    return false;
+  }
+  std::string name = spec.substr(0, eq), dims = spec.substr(eq + 1);
+  std::vector<int64_t> shape;
+  if (!dims.empty() && dims != "scalar") {
+    SmallVector<StringRef> parts;
+    StringRef(dims).split(parts, 'x');
+    for (StringRef p : parts) {
+      int64_t v;
+      if (p.getAsInteger(10, v) || v <= 0) {
+        error = "invalid dim '" + p.str() + "' in '" + spec + "'";
+        return false;
+      }
+      shape.push_back(v);
+    }
+  }
+  shapes[name] = shape;
+  return true;
+}
+
+std::string supportedOpsMarkdown() {
+  std::string s =
+      "# Supported ONNX operators\n\n"
+      "Generated from the importer's converter table by "
+      "`tessera-compile --list-supported-ops`; do not edit by hand.\n\n"
+      "Default domain (`ai.onnx`), opsets 11-18 as exported by torch 1.13 "
+      "(opset <= 17). Static shapes only: shape computations (Shape, "
+      "Gather, Concat, ... on known tensors) are folded at import.\n\n"
+      "| operator |\n| --- |\n";
+  for (const std::string &op : onnx_import::supportedOpTypes())
+    s += "| " + op + " |\n";
+  return s;
+}
+
+int compile(const CompileOptions &opts) {
+  registerEverything();
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registerAllToLLVMIRTranslations(registry);
+  registry.insert<TesseraDialect>();
+  MLIRContext ctx(registry);
+  ctx.loadAllAvailableDialects();
+  ctx.disableMultithreading();
+
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler diagHandler(sourceMgr, &ctx, llvm::errs());
+  Timer timer(opts.verbose);
+
+  if (opts.target != "cpu") {
+    llvm::errs() << "tessera-compile: error: target '" << opts.target
+                 << "' is not supported by this build (supported: cpu)\n";
+    return 1;
+  }
+  static const char *kEmits[] = {"artifact", "tessera", "linalg", "llvm",
+                                 "object",   "so"};
+  if (!llvm::is_contained(kEmits, opts.emit)) {
+    llvm::errs() << "tessera-compile: error: unknown --emit=" << opts.emit
+                 << " (artifact, tessera, linalg, llvm, object, so)\n";
+    return 1;
+  }
+
+  // 1. Import.
+  OwningOpRef<ModuleOp> module;
+  bool isMlir = StringRef(opts.inputPath).ends_with(".mlir");
+  onnx_import::OpStats stats;
+  module = timer.step("import", [&]() -> OwningOpRef<ModuleOp> {
+    if (isMlir) {
+      std::string err;
+      auto file = openInputFile(opts.inputPath, &err);
+      if (!file) {
+        llvm::errs() << "tessera-compile: error: " << err << "\n";
+        return nullptr;
+      }
+      sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+      return parseSourceFile<ModuleOp>(sourceMgr, &ctx);
+    }
+    onnx_import::ImportOptions io;
+    io.inputShapes = opts.inputShapes;
+    return onnx_import::importOnnxFile(&ctx, opts.inputPath, io, &stats);
+  });
+  if (opts.opStats == "json" && !isMlir)
+    llvm::outs() << stats.toJson();
+  if (!module) {
+    llvm::errs() << "tessera-compile: error: could not import '"
+                 << opts.inputPath << "'\n";
+    return 1;
+  }
+  if (opts.emit == "tessera")
+    return writeText(opts.outputPath, printModule(*module)) ? 0 : 1;
+
+  // 2. The registered CPU pipeline, stage by stage.
+  CPUPipelineOptions po;
+  po.minWeightElements = opts.minWeightElements;
+  po.fuseElementwise = opts.fuseElementwise;
+  Manifest manifest;
+  int stageIndex = 0;
+  for (const PipelineStage &stage : cpuPipelineStages(po)) {
+    ++stageIndex;
+    std::string before;
+    PassManager pm(&ctx);
+    pm.enableVerifier(true);
+    std::string err;
+    if (!addPipelineText(pm, stage.text, err)) {
+      llvm::errs() << "tessera-compile: internal error: pipeline " << stage.name
+                   << ": " << err << "\n";
+      return 1;
+    }
+    bool ok = timer.step(stage.name.c_str(), [&] {
+      return succeeded(pm.run(*module));
+    });
+    if (!ok) {
+      llvm::errs() << "tessera-compile: error: stage '" << stage.name
+                   << "' failed.\n  Reproduce with: tessera-compile "
+                   << opts.inputPath << " --emit="
+                   << (stageIndex <= 2 ? "tessera" : "linalg")
+                   << " -o in.mlir && tessera-opt in.mlir "
+                      "--pass-pipeline='builtin.module(";
+      // Name the stages up to and including the failing one.
+      bool first = true;
+      int i = 0;
+      for (const PipelineStage &s : cpuPipelineStages(po)) {
+        ++i;
+        if (i < (stageIndex <= 2 ? 1 : 3) || i > stageIndex)
+          continue;
+        llvm::errs() << (first ? "" : ",") << s.name;
+        first = false;
+      }
+      llvm::errs() << ")' --mlir-print-ir-after-failure\n";
+      return 1;
+    }
+    if (!opts.dumpDir.empty()) {
+      llvm::sys::fs::create_directories(opts.dumpDir);
+      std::string p = opts.dumpDir + "/" + std::to_string(stageIndex) + "-" +
+                      stage.name + ".mlir";
+      writeText(p, printModule(*module, /*elideLarge=*/true));
+    }
+    if (stage.name == "tessera-lower-to-linalg") {
+      std::string merr;
+      if (!buildManifest(*module, opts, manifest, merr)) {
+        llvm::errs() << "tessera-compile: error: " << merr << "\n";
+        return 1;
+      }
+      if (opts.emit == "linalg")
+        return writeText(opts.outputPath, printModule(*module)) ? 0 : 1;
+    }
+  }
+  if (opts.emit == "llvm")
+    return writeText(opts.outputPath, printModule(*module)) ? 0 : 1;
+
+  // 3. Code generation.
+  cpu::CodegenOptions co;
+  co.cpu = opts.cpu;
+  co.optLevel = opts.optLevel;
+  std::vector<char> object, so;
+  std::string resolvedCpu, err;
+  if (!timer.step("llvm codegen", [&] {
+        return cpu::emitObject(*module, co, object, resolvedCpu, err);
+      })) {
+    llvm::errs() << "tessera-compile: error: " << err << "\n";
+    return 1;
+  }
+  if (opts.emit == "object")
+    return writeText(opts.outputPath, std::string(object.begin(), object.end()))
+               ? 0
+               : 1;
+  if (!timer.step("link", [&] { return cpu::linkSharedObject(object, so, err); })) {
+    llvm::errs() << "tessera-compile: error: " << err << "\n";
+    return 1;
+  }
+  if (opts.emit == "so")
+    return writeText(opts.outputPath, std::string(so.begin(), so.end())) ? 0 : 1;
+
+  // 4. The artifact.
+  manifest.json["cpu"] = resolvedCpu;
+  std::vector<ArtifactSection> sections;
+  sections.push_back({TSR_SECTION_MANIFEST, manifest.json.dump(2)});
+  sections.push_back({TSR_SECTION_HOST_CODE, std::string(so.begin(), so.end())});
+  if (!manifest.weights.empty())
+    sections.push_back({TSR_SECTION_WEIGHTS, std::move(manifest.weights)});
+  std::string bytes = buildArtifact(sections);
+  if (!writeFileAtomically(opts.outputPath, bytes, err)) {
+    llvm::errs() << "tessera-compile: error: " << err << "\n";
+    return 1;
+  }
+  if (opts.verbose)
+    llvm::errs() << "[tessera-compile] wrote " << opts.outputPath << " ("
+                 << bytes.size() << " bytes, code " << so.size()
+                 << " bytes) in " << llvm::format("%.2f", timer.total)
+                 << " s\n";
+  return 0;
+}
+
+} // namespace tessera

@@ -1,0 +1,51 @@
+//===- Compiler.h - the Tessera compile session -----------------*- C++ -*-===//
+//
+// The library behind tessera-compile: ONNX import, the registered pipelines,
+// code generation and artifact writing. Tools are thin mains over it.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TESSERA_LIB_COMPILER_COMPILER_H
+#define TESSERA_LIB_COMPILER_COMPILER_H
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace tessera {
+
+struct CompileOptions {
+  std::string inputPath;  ///< .onnx model (or .mlir in the tessera dialect)
+  std::string outputPath; ///< artifact or IR output ("-" = stdout for IR)
+  std::string target = "cpu";
+  std::string cpu = "native";
+  int optLevel = 3;
+  /// What to produce: "artifact", "tessera" (imported IR), "linalg",
+  /// "llvm" (LLVM dialect), "object", "so".
+  std::string emit = "artifact";
+  std::map<std::string, std::vector<int64_t>> inputShapes;
+  std::string opStats; ///< "" or "json": print the ONNX op histogram
+  int64_t minWeightElements = 16;
+  bool fuseElementwise = true;
+  bool verbose = true; ///< progress and timing lines on stderr
+  bool verifyEach = false;
+  std::string dumpDir; ///< if set, IR after each stage is written there
+};
+
+/// Runs the whole compilation. Diagnostics are printed on stderr with
+/// locations; returns 0 on success, non-zero otherwise. Nothing is written
+/// to outputPath unless compilation succeeds.
+int compile(const CompileOptions &options);
+
+/// Parses "name=1x3x224x224" into `shapes`. Returns false with `error` set.
+bool parseInputShape(const std::string &spec,
+                     std::map<std::string, std::vector<int64_t>> &shapes,
+                     std::string &error);
+
+/// Markdown table of the supported ONNX operators (docs/supported-ops.md).
+std::string supportedOpsMarkdown();
+
+} // namespace tessera
+
+#endif

@@ -1,0 +1,107 @@
+/*===- test/unit/runtime/c_api_test.c - The runtime API used from C -------===*
+ *
+ * Compiled as C to prove tessera/Runtime.h is plain C. Loads the test model
+ * written by tessera-make-test-artifact (see ArtifactWriterForTest.h), checks
+ * its signature, runs it and checks the numbers and one error.
+ * Usage: tessera-runtime-c-api-test MODEL.tsr
+ *===----------------------------------------------------------------------===*/
+#include "tessera/Runtime.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int failures = 0;
+
+#define CHECK(cond)                                                            \
+  do {                                                                         \
+    if (!(cond)) {                                                             \
+      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+      ++failures;                                                              \
+    }                                                                          \
+  } while (0)
+
+int main(int argc, char **argv) {
+  tsr_model *model = NULL;
+  tsr_error *err;
+  float x[6] = {0.5f, 1.0f, 1.5f, -2.0f, 2.5f, 3.0f};
+  int32_t b[3] = {10, 20, -30};
+  const float w[6] = {0.25f, 0.5f, 0.75f, 1.0f, 1.25f, 1.5f};
+  float y[6];
+  double total = 0.0, want_total = 0.0;
+  int64_t x_shape[2] = {2, 3}, b_shape[1] = {3}, bad_shape[2] = {3, 2};
+  tsr_tensor inputs[2];
+  tsr_tensor outputs[2];
+  int i;
+
+  if (argc != 2) {
+    fprintf(stderr, "usage: %s MODEL.tsr\n", argv[0]);
+    return 2;
+  }
+  CHECK(tsr_runtime_api_version() == TSR_RUNTIME_API_VERSION);
+
+  err = tsr_model_load_file(argv[1], &model);
+  if (err) {
+    fprintf(stderr, "load failed (%s): %s\n",
+            tsr_code_name(tsr_error_code(err)), tsr_error_message(err));
+    tsr_error_free(err);
+    return 1;
+  }
+  CHECK(strcmp(tsr_model_target(model), "cpu") == 0);
+  CHECK(tsr_model_num_inputs(model) == 2);
+  CHECK(tsr_model_num_outputs(model) == 2);
+  CHECK(strcmp(tsr_model_tensor_name(model, TSR_ROLE_INPUT, 0), "x") == 0);
+  CHECK(tsr_model_tensor_dtype(model, TSR_ROLE_INPUT, 1) == TSR_DTYPE_I32);
+  CHECK(strcmp(tsr_dtype_name(TSR_DTYPE_F32), "f32") == 0);
+  CHECK(tsr_model_tensor_rank(model, TSR_ROLE_OUTPUT, 1) == 0);
+  CHECK(tsr_model_tensor_byte_size(model, TSR_ROLE_OUTPUT, 0) == 24);
+
+  inputs[0].name = "x";
+  inputs[0].dtype = TSR_DTYPE_F32;
+  inputs[0].rank = 2;
+  inputs[0].shape = x_shape;
+  inputs[0].data = x;
+  inputs[0].byte_size = sizeof x;
+  inputs[1].name = NULL; /* positional */
+  inputs[1].dtype = TSR_DTYPE_I32;
+  inputs[1].rank = 1;
+  inputs[1].shape = b_shape;
+  inputs[1].data = b;
+  inputs[1].byte_size = sizeof b;
+  outputs[0].name = "y";
+  outputs[0].dtype = TSR_DTYPE_F32;
+  outputs[0].rank = 2;
+  outputs[0].shape = x_shape;
+  outputs[0].data = y;
+  outputs[0].byte_size = sizeof y;
+  outputs[1].name = "total";
+  outputs[1].dtype = TSR_DTYPE_F64;
+  outputs[1].rank = 0;
+  outputs[1].shape = NULL;
+  outputs[1].data = &total;
+  outputs[1].byte_size = sizeof total;
+
+  err = tsr_model_run(model, inputs, 2, outputs, 2);
+  if (err) {
+    fprintf(stderr, "run failed: %s\n", tsr_error_message(err));
+    tsr_error_free(err);
+    ++failures;
+  }
+  for (i = 0; i < 6; ++i) {
+    float want = x[i] * 2.0f + w[i] + (float)b[i % 3];
+    CHECK(y[i] == want);
+    want_total += want;
+  }
+  CHECK(total == want_total);
+
+  inputs[0].shape = bad_shape;
+  err = tsr_model_run(model, inputs, 2, outputs, 2);
+  CHECK(tsr_error_code(err) == TSR_ERR_SHAPE_MISMATCH);
+  CHECK(strstr(tsr_error_message(err),
+               "input 'x': expected shape [2,3] (f32), got [3,2]") != NULL);
+  tsr_error_free(err);
+
+  tsr_model_free(model);
+  if (failures == 0)
+    printf("c_api_test: all checks passed\n");
+  return failures == 0 ? 0 : 1;
+}

@@ -1,0 +1,86 @@
+//===- tessera-compile.cpp - ahead-of-time model compiler -----------------===//
+#include "lib/Compiler/Compiler.h"
+
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace cl = llvm::cl;
+
+static cl::OptionCategory cat("tessera-compile options");
+static cl::opt<std::string> input(cl::Positional, cl::desc("<model.onnx | model.mlir>"),
+                                  cl::cat(cat));
+static cl::opt<std::string> output("o", cl::desc("Output file (artifact, or IR with --emit; '-' = stdout)"),
+                                   cl::value_desc("file"), cl::cat(cat));
+static cl::opt<std::string> target("target", cl::desc("Target: cpu"),
+                                   cl::init("cpu"), cl::cat(cat));
+static cl::opt<std::string> cpu("cpu", cl::desc("Host CPU to tune for: native or an LLVM CPU name (e.g. x86-64-v3)"),
+                                cl::init("native"), cl::cat(cat));
+static cl::opt<int> optLevel("O", cl::desc("LLVM optimisation level 0-3"),
+                             cl::init(3), cl::Prefix, cl::cat(cat));
+static cl::opt<std::string> emit("emit",
+    cl::desc("What to write: artifact (default), tessera (imported IR), linalg, llvm (LLVM dialect), object, so"),
+    cl::init("artifact"), cl::cat(cat));
+static cl::list<std::string> inputShape("input-shape",
+    cl::desc("Fix an input's shape: NAME=D0xD1x... (repeatable)"), cl::cat(cat));
+static cl::opt<std::string> opStats("op-stats",
+    cl::desc("Print the model's ONNX operator histogram: json"), cl::cat(cat));
+static cl::opt<bool> listOps("list-supported-ops",
+    cl::desc("Print docs/supported-ops.md (the supported ONNX operators) and exit"),
+    cl::cat(cat));
+static cl::opt<int64_t> minWeight("min-weight-elements",
+    cl::desc("Constants with at least this many elements are stored as weights"),
+    cl::init(16), cl::cat(cat));
+static cl::opt<bool> noFuse("no-fuse", cl::desc("Disable elementwise fusion"),
+                            cl::cat(cat));
+static cl::opt<bool> quiet("q", cl::desc("No progress/timing output"), cl::cat(cat));
+static cl::opt<std::string> dumpDir("dump-ir-dir",
+    cl::desc("Write the IR after each pipeline stage into this directory"),
+    cl::cat(cat));
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM y(argc, argv);
+  cl::HideUnrelatedOptions(cat);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "Tessera ahead-of-time compiler\n\n"
+      "  tessera-compile model.onnx -o model.tsr\n"
+      "compiles an ONNX model into one artifact (code, weights, manifest)\n"
+      "that tessera-run executes. Every stage is a registered pipeline that\n"
+      "tessera-opt can run on its own (see docs/pipelines.md).\n");
+  if (listOps) {
+    llvm::outs() << tessera::supportedOpsMarkdown();
+    return 0;
+  }
+  if (input.empty()) {
+    llvm::errs() << "tessera-compile: error: no input model (see --help)\n";
+    return 1;
+  }
+  tessera::CompileOptions o;
+  o.inputPath = input;
+  o.emit = emit;
+  if (output.empty())
+    o.outputPath = o.emit == "artifact" ? "model.tsr" : "-";
+  else
+    o.outputPath = output;
+  o.target = target;
+  o.cpu = cpu;
+  o.optLevel = optLevel;
+  o.opStats = opStats;
+  if (!o.opStats.empty() && o.opStats != "json") {
+    llvm::errs() << "tessera-compile: error: --op-stats supports only 'json'\n";
+    return 1;
+  }
+  o.minWeightElements = minWeight;
+  o.fuseElementwise = !noFuse;
+  o.verbose = !quiet;
+  o.dumpDir = dumpDir;
+  for (const std::string &s : inputShape) {
+    std::string err;
+    if (!tessera::parseInputShape(s, o.inputShapes, err)) {
+      llvm::errs() << "tessera-compile: error: --input-shape: " << err << "\n";
+      return 1;
+    }
+  }
+  return tessera::compile(o);
+}

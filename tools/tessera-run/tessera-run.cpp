@@ -1,0 +1,504 @@
+//===- tools/tessera-run/tessera-run.cpp - Run a Tessera artifact ---------===//
+//
+// tessera-run MODEL.tsr [--input [NAME=]FILE.npy]... [--output-dir DIR]
+//             [--bench N] [--warmup K] [--print] [--info] [--help]
+//
+// A thin main over the runtime C API: loads the artifact, reads inputs from
+// .npy files, runs once (timed), prints a summary of every output, optionally
+// writes them as DIR/<name>.npy and benchmarks. Every problem with the inputs
+// is listed at once; exit status 0 on success, 1 on errors, 2 on bad usage.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Npy.h"
+#include "Support.h"
+#include "tessera/Runtime.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <set>
+#include <string>
+#include <sys/stat.h>
+#include <vector>
+
+namespace npy = tessera::runtime::npy;
+using tessera::runtime::formatShape;
+
+namespace {
+
+const char *kUsage =
+    "usage: tessera-run MODEL.tsr [options]\n"
+    "\n"
+    "Runs a Tessera artifact on inputs read from .npy files.\n"
+    "\n"
+    "options:\n"
+    "  --input NAME=FILE.npy  bind model input NAME to FILE.npy\n"
+    "  --input FILE.npy       bind the next unbound input, in model order\n"
+    "  --output-dir DIR       write each output to DIR/<output name>.npy\n"
+    "  --bench N              time N runs after the warm-up runs\n"
+    "  --warmup K             untimed runs before --bench (default 1)\n"
+    "  --print                print every output value, not just a summary\n"
+    "  --info                 print the signature and manifest, then exit\n"
+    "  --help                 show this message\n";
+
+struct Options {
+  std::string model;
+  std::vector<std::string> inputs;
+  std::string outputDir;
+  long bench = 0;
+  long warmup = 1;
+  bool print = false;
+  bool info = false;
+};
+
+int usageError(const std::string &message) {
+  std::fprintf(stderr, "tessera-run: error: %s\n\n%s", message.c_str(), kUsage);
+  return 2;
+}
+
+bool parseCount(const std::string &text, long &out) {
+  char *end = nullptr;
+  errno = 0;
+  const long v = std::strtol(text.c_str(), &end, 10);
+  if (text.empty() || *end || errno || v < 0)
+    return false;
+  out = v;
+  return true;
+}
+
+/// Returns -1 to continue, else an exit status.
+int parseArgs(int argc, char **argv, Options &opts) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i], value;
+    const bool isOption = arg.size() > 1 && arg[0] == '-';
+    const size_t eq = arg.find('=');
+    if (isOption && arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+    }
+    auto takeValue = [&](std::string &out) {
+      if (!value.empty() || arg.size() != std::strlen(argv[i])) {
+        out = value;
+        return true;
+      }
+      if (i + 1 >= argc)
+        return false;
+      out = argv[++i];
+      return true;
+    };
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else if (arg == "--print") {
+      opts.print = true;
+    } else if (arg == "--info") {
+      opts.info = true;
+    } else if (arg == "--input" || arg == "-i") {
+      std::string v;
+      if (!takeValue(v) || v.empty())
+        return usageError("--input needs a value: NAME=FILE.npy or FILE.npy");
+      opts.inputs.push_back(v);
+    } else if (arg == "--output-dir" || arg == "-o") {
+      if (!takeValue(opts.outputDir) || opts.outputDir.empty())
+        return usageError("--output-dir needs a directory");
+    } else if (arg == "--bench" || arg == "--warmup") {
+      std::string v;
+      long &target = arg == "--bench" ? opts.bench : opts.warmup;
+      if (!takeValue(v) || !parseCount(v, target))
+        return usageError(arg + " needs a non-negative integer, got '" + v +
+                          "'");
+    } else if (isOption) {
+      return usageError("unknown option '" + arg + "'");
+    } else if (opts.model.empty()) {
+      opts.model = arg;
+    } else {
+      return usageError("unexpected argument '" + arg +
+                        "' (inputs are given with --input)");
+    }
+  }
+  if (opts.model.empty())
+    return usageError("no model given");
+  return -1;
+}
+
+//===--------------------------- printing ---------------------------------===//
+
+double halfToDouble(uint16_t h) {
+  const int exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff;
+  const double sign = (h & 0x8000) ? -1.0 : 1.0;
+  if (exponent == 0)
+    return sign * std::ldexp(mantissa, -24);
+  if (exponent == 31)
+    return mantissa ? NAN : sign * INFINITY;
+  return sign * std::ldexp(mantissa + 1024, exponent - 25);
+}
+
+/// Element `i` of a dense buffer as a double.
+double elementAt(tsr_dtype dtype, const uint8_t *data, size_t i) {
+  auto load = [&](auto tag) {
+    decltype(tag) v;
+    std::memcpy(&v, data + i * sizeof v, sizeof v);
+    return v;
+  };
+  switch (dtype) {
+  case TSR_DTYPE_F32: return load(float());
+  case TSR_DTYPE_F64: return load(double());
+  case TSR_DTYPE_F16: return halfToDouble(load(uint16_t()));
+  case TSR_DTYPE_BF16: {
+    const uint32_t bits = uint32_t(load(uint16_t())) << 16;
+    float f;
+    std::memcpy(&f, &bits, 4);
+    return f;
+  }
+  case TSR_DTYPE_I8: return load(int8_t());
+  case TSR_DTYPE_U8: return load(uint8_t());
+  case TSR_DTYPE_BOOL: return load(uint8_t()) != 0;
+  case TSR_DTYPE_I16: return load(int16_t());
+  case TSR_DTYPE_I32: return load(int32_t());
+  case TSR_DTYPE_I64: return double(load(int64_t()));
+  default: return NAN;
+  }
+}
+
+std::string formatValue(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+void printTensor(const std::string &name, tsr_dtype dtype,
+                 const std::vector<int64_t> &shape, const uint8_t *data,
+                 size_t count, bool all) {
+  std::printf("output '%s': shape %s %s\n", name.c_str(),
+              formatShape(shape).c_str(), tsr_dtype_name(dtype));
+  if (count == 0) {
+    std::printf("  (no elements)\n");
+    return;
+  }
+  const size_t shown = all ? count : std::min<size_t>(count, 8);
+  std::string values;
+  double lo = INFINITY, hi = -INFINITY, sum = 0;
+  size_t nans = 0;
+  for (size_t i = 0; i < count; ++i) {
+    const double v = elementAt(dtype, data, i);
+    if (i < shown)
+      values += (i ? ", " : "") + formatValue(v);
+    if (std::isnan(v)) {
+      ++nans;
+      continue;
+    }
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+    sum += v;
+  }
+  std::printf("  values: [%s%s]\n", values.c_str(),
+              shown < count ? ", ..." : "");
+  if (nans == count) {
+    std::printf("  all %zu values are NaN\n", count);
+    return;
+  }
+  std::printf("  min %s  max %s  mean %s", formatValue(lo).c_str(),
+              formatValue(hi).c_str(),
+              formatValue(sum / double(count - nans)).c_str());
+  if (nans)
+    std::printf("  (%zu NaN)", nans);
+  std::printf("\n");
+}
+
+std::string describe(const tsr_model *m, tsr_role role, size_t i) {
+  const int64_t *dims = tsr_model_tensor_dims(m, role, i);
+  const size_t rank = size_t(tsr_model_tensor_rank(m, role, i));
+  return formatShape(dims, rank) + " (" +
+         tsr_dtype_name(tsr_model_tensor_dtype(m, role, i)) + ")";
+}
+
+void printInfo(const tsr_model *m) {
+  std::printf("model: %s\nproducer: %s\ntarget: %s\nentry: %s\n"
+              "format version: %u\n",
+              tsr_model_name(m), tsr_model_producer(m), tsr_model_target(m),
+              tsr_model_entry(m), tsr_model_format_version(m));
+  for (tsr_role role : {TSR_ROLE_INPUT, TSR_ROLE_OUTPUT, TSR_ROLE_WEIGHT}) {
+    const size_t n = tsr_model_num_tensors(m, role);
+    size_t bytes = 0;
+    for (size_t i = 0; i < n; ++i)
+      bytes += tsr_model_tensor_byte_size(m, role, i);
+    std::printf("%ss: %zu (%zu bytes)\n", tsr_role_name(role), n, bytes);
+    for (size_t i = 0; i < n; ++i)
+      std::printf("  %s '%s': %s, %zu bytes\n", tsr_role_name(role),
+                  tsr_model_tensor_name(m, role, i), describe(m, role, i).c_str(),
+                  tsr_model_tensor_byte_size(m, role, i));
+  }
+  std::printf("manifest:\n%s\n", tsr_model_manifest_json(m));
+}
+
+//===--------------------------- inputs and outputs -----------------------===//
+
+struct BoundInput {
+  npy::Array array;
+  std::string file;
+  bool bound = false;
+};
+
+bool fileExists(const std::string &path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+/// Reads and binds every --input, checking it against the signature. Lists
+/// every problem in `problems`.
+std::vector<BoundInput> bindInputs(const tsr_model *m,
+                                   const std::vector<std::string> &specs,
+                                   std::vector<std::string> &problems) {
+  const size_t n = tsr_model_num_inputs(m);
+  std::vector<BoundInput> bound(n);
+  std::vector<std::string> positional;
+  for (const std::string &spec : specs) {
+    // NAME=FILE when NAME is an input; a path that merely contains '='
+    // (and exists) is positional.
+    const size_t eq = spec.find('=');
+    const std::string name = spec.substr(0, eq);
+    const int64_t index =
+        eq == std::string::npos
+            ? -1
+            : tsr_model_tensor_index(m, TSR_ROLE_INPUT, name.c_str());
+    if (index < 0 && (eq == std::string::npos || fileExists(spec))) {
+      positional.push_back(spec);
+      continue;
+    }
+    const std::string file = spec.substr(eq + 1);
+    if (index < 0) {
+      std::string known;
+      for (size_t i = 0; i < n; ++i)
+        known += std::string(i ? ", " : "") + "'" +
+                 tsr_model_tensor_name(m, TSR_ROLE_INPUT, i) + "'";
+      problems.push_back("--input " + spec + ": the model has no input '" +
+                         name + "' (its inputs: " + known + ")");
+      continue;
+    }
+    BoundInput &slot = bound[size_t(index)];
+    if (slot.bound) {
+      problems.push_back("input '" + name + "' is given twice ('" + slot.file +
+                         "' and '" + file + "')");
+      continue;
+    }
+    slot.bound = true;
+    slot.file = file;
+  }
+  size_t next = 0;
+  for (const std::string &file : positional) {
+    while (next < n && bound[next].bound)
+      ++next;
+    if (next == n) {
+      problems.push_back("--input " + file + ": every model input is already "
+                         "bound (the model has " + std::to_string(n) +
+                         " inputs)");
+      continue;
+    }
+    bound[next].bound = true;
+    bound[next].file = file;
+  }
+
+  std::string missing;
+  for (size_t i = 0; i < n; ++i) {
+    BoundInput &in = bound[i];
+    const std::string name = tsr_model_tensor_name(m, TSR_ROLE_INPUT, i);
+    if (!in.bound) {
+      missing += "\n    " + name + ": " + describe(m, TSR_ROLE_INPUT, i);
+      continue;
+    }
+    std::string error;
+    if (!npy::readFile(in.file, in.array, error)) {
+      problems.push_back("input '" + name + "': " + error);
+      continue;
+    }
+    const tsr_dtype want = tsr_model_tensor_dtype(m, TSR_ROLE_INPUT, i);
+    const int64_t rank = tsr_model_tensor_rank(m, TSR_ROLE_INPUT, i);
+    const int64_t *dims = tsr_model_tensor_dims(m, TSR_ROLE_INPUT, i);
+    const bool sameShape =
+        in.array.shape == std::vector<int64_t>(dims, dims + rank);
+    if (in.array.dtype != want || !sameShape)
+      problems.push_back("input '" + name + "' from '" + in.file +
+                         "': expected shape " + describe(m, TSR_ROLE_INPUT, i) +
+                         ", got " + formatShape(in.array.shape) + " (" +
+                         tsr_dtype_name(in.array.dtype) + ")");
+  }
+  if (!missing.empty())
+    problems.push_back("missing inputs (give them with --input NAME=FILE.npy):" +
+                       missing);
+  return bound;
+}
+
+/// A file name for an output: [A-Za-z0-9._-] kept, others become '_', no
+/// leading dot, unique within `taken`.
+std::string outputFileName(const std::string &name, size_t index,
+                           std::set<std::string> &taken) {
+  std::string base;
+  for (char c : name)
+    base += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' ||
+             c == '_' || c == '-')
+                ? c
+                : '_';
+  if (base.empty())
+    base = "output" + std::to_string(index);
+  if (base[0] == '.')
+    base[0] = '_';
+  std::string candidate = base;
+  for (int k = 1; !taken.insert(candidate).second; ++k)
+    candidate = base + "_" + std::to_string(k);
+  return candidate + ".npy";
+}
+
+bool makeDirs(const std::string &dir, std::string &error) {
+  for (size_t pos = 1; pos <= dir.size(); ++pos) {
+    if (pos != dir.size() && dir[pos] != '/')
+      continue;
+    const std::string prefix = dir.substr(0, pos);
+    if (::mkdir(prefix.c_str(), 0777) != 0 && errno != EEXIST) {
+      error = "cannot create directory '" + prefix + "': " + strerror(errno);
+      return false;
+    }
+  }
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    error = "'" + dir + "' is not a directory";
+    return false;
+  }
+  return true;
+}
+
+double millisSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(
+             std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+int fail(tsr_error *err) {
+  std::fprintf(stderr, "tessera-run: error: %s\n", tsr_error_message(err));
+  tsr_error_free(err);
+  return 1;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  Options opts;
+  if (int status = parseArgs(argc, argv, opts); status >= 0)
+    return status;
+
+  auto start = std::chrono::steady_clock::now();
+  tsr_model *model = nullptr;
+  if (tsr_error *err = tsr_model_load_file(opts.model.c_str(), &model))
+    return fail(err);
+  const double loadMs = millisSince(start);
+  struct Freer {
+    tsr_model *m;
+    ~Freer() { tsr_model_free(m); }
+  } freer{model};
+
+  if (opts.info) {
+    printInfo(model);
+    return 0;
+  }
+
+  std::vector<std::string> problems;
+  std::vector<BoundInput> bound = bindInputs(model, opts.inputs, problems);
+  if (!problems.empty()) {
+    for (const std::string &p : problems)
+      std::fprintf(stderr, "tessera-run: error: %s\n", p.c_str());
+    return 1;
+  }
+
+  std::vector<tsr_tensor> inputs;
+  for (size_t i = 0; i < bound.size(); ++i) {
+    npy::Array &a = bound[i].array;
+    inputs.push_back({tsr_model_tensor_name(model, TSR_ROLE_INPUT, i), a.dtype,
+                      int64_t(a.shape.size()), a.shape.data(), a.data.data(),
+                      a.data.size()});
+  }
+  const size_t numOutputs = tsr_model_num_outputs(model);
+  std::vector<std::vector<uint8_t>> outData(numOutputs);
+  std::vector<tsr_tensor> outputs;
+  for (size_t i = 0; i < numOutputs; ++i) {
+    outData[i].resize(tsr_model_tensor_byte_size(model, TSR_ROLE_OUTPUT, i));
+    outputs.push_back({tsr_model_tensor_name(model, TSR_ROLE_OUTPUT, i),
+                       tsr_model_tensor_dtype(model, TSR_ROLE_OUTPUT, i),
+                       tsr_model_tensor_rank(model, TSR_ROLE_OUTPUT, i),
+                       tsr_model_tensor_dims(model, TSR_ROLE_OUTPUT, i),
+                       outData[i].data(), outData[i].size()});
+  }
+  auto runOnce = [&] {
+    return tsr_model_run(model, inputs.data(), inputs.size(), outputs.data(),
+                         outputs.size());
+  };
+
+  start = std::chrono::steady_clock::now();
+  if (tsr_error *err = runOnce())
+    return fail(err);
+  const double firstMs = millisSince(start);
+
+  int status = 0;
+  std::set<std::string> taken;
+  if (!opts.outputDir.empty()) {
+    std::string error;
+    if (!makeDirs(opts.outputDir, error)) {
+      std::fprintf(stderr, "tessera-run: error: --output-dir: %s\n",
+                   error.c_str());
+      return 1;
+    }
+  }
+  for (size_t i = 0; i < numOutputs; ++i) {
+    const std::string name = tsr_model_tensor_name(model, TSR_ROLE_OUTPUT, i);
+    const int64_t *dims = tsr_model_tensor_dims(model, TSR_ROLE_OUTPUT, i);
+    const size_t rank = size_t(tsr_model_tensor_rank(model, TSR_ROLE_OUTPUT, i));
+    const tsr_dtype dtype = tsr_model_tensor_dtype(model, TSR_ROLE_OUTPUT, i);
+    printTensor(name, dtype, std::vector<int64_t>(dims, dims + rank),
+                outData[i].data(),
+                size_t(tsr_model_tensor_element_count(model, TSR_ROLE_OUTPUT, i)),
+                opts.print);
+    if (opts.outputDir.empty())
+      continue;
+    const std::string path =
+        opts.outputDir + "/" + outputFileName(name, i, taken);
+    std::string error;
+    if (npy::writeFileAtomic(path, dtype, dims, rank, outData[i].data(),
+                             outData[i].size(), error)) {
+      std::printf("  written to %s\n", path.c_str());
+    } else {
+      std::fprintf(stderr, "tessera-run: error: output '%s': %s\n",
+                   name.c_str(), error.c_str());
+      status = 1;
+    }
+  }
+
+  std::printf("load: %.4g ms\nfirst run: %.4g ms\n", loadMs, firstMs);
+  if (opts.bench > 0) {
+    for (long i = 0; i < opts.warmup; ++i)
+      if (tsr_error *err = runOnce())
+        return fail(err);
+    std::vector<double> times;
+    for (long i = 0; i < opts.bench; ++i) {
+      start = std::chrono::steady_clock::now();
+      if (tsr_error *err = runOnce())
+        return fail(err);
+      times.push_back(millisSince(start));
+    }
+    std::vector<double> sorted = times;
+    std::sort(sorted.begin(), sorted.end());
+    const size_t n = sorted.size();
+    const double median =
+        n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    double sum = 0;
+    for (double t : times)
+      sum += t;
+    std::printf("bench: %zu runs after %ld warm-up: min %.4g ms, median %.4g "
+                "ms, mean %.4g ms, max %.4g ms\n",
+                n, opts.warmup, sorted.front(), median, sum / double(n),
+                sorted.back());
+  }
+  return status;
+}
