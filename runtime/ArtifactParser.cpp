@@ -213,8 +213,9 @@ bool parseContainer(const uint8_t *bytes, size_t size, ParsedArtifact &out,
   std::vector<size_t> order(out.sections.size());
   for (size_t i = 0; i < order.size(); ++i)
     order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return out.sections[a].offset < out.sections[b].offset;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    const uint64_t oa = out.sections[a].offset, ob = out.sections[b].offset;
+    return oa < ob || (oa == ob && a < b);
   });
   for (size_t k = 1; k < order.size(); ++k) {
     const SectionInfo &prev = out.sections[order[k - 1]];

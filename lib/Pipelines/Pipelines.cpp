@@ -31,7 +31,8 @@ std::vector<PipelineStage> cpuPipelineStages(const CPUPipelineOptions &o) {
        "buffer-deallocation-pipeline,canonicalize"});
   stages.push_back(
       {"tessera-cpu-lower-to-llvm",
-       "func.func(convert-linalg-to-loops),convert-scf-to-cf,"
+       "func.func(tessera-memref-copy-to-linalg,convert-linalg-to-loops),"
+       "convert-scf-to-cf,"
        "expand-strided-metadata,lower-affine,finalize-memref-to-llvm,"
        "convert-math-to-llvm,convert-math-to-libm,convert-arith-to-llvm,"
        "convert-index-to-llvm,convert-cf-to-llvm,"

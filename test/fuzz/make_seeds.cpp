@@ -9,6 +9,7 @@
 
 #include "../unit/runtime/ArtifactWriterForTest.h"
 #include "Npy.h"
+#include "Support.h"
 
 #include <algorithm>
 #include <cstring>
@@ -76,7 +77,7 @@ int main(int argc, char **argv) {
     int n = 0;
     for (tsr_dtype dtype : {TSR_DTYPE_F32, TSR_DTYPE_I8, TSR_DTYPE_BOOL,
                             TSR_DTYPE_F16, TSR_DTYPE_I64}) {
-      const size_t bytes = 6 * tsr_dtype_size(dtype);
+      const size_t bytes = 6 * tessera::runtime::dtypeSize(dtype);
       Bytes data(bytes);
       std::memcpy(data.data(), f, std::min(bytes, sizeof f));
       const bool ok = npy::serialize(dtype, n % 2 ? shape1 : shape2,

@@ -31,4 +31,22 @@ def TesseraCPUPackedEntry : Pass<"tessera-cpu-packed-entry", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::LLVM::LLVMDialect"];
 }
 
+def TesseraMemrefCopyToLinalg
+    : Pass<"tessera-memref-copy-to-linalg", "mlir::func::FuncOp"> {
+  let summary = "Rewrite memref.copy as linalg.copy so that it lowers to loops";
+  let description = [{
+    `memref.copy` between strided views lowers to a call of the `memrefCopy`
+    runtime helper, which generated code must not depend on. This pass turns
+    every `memref.copy` into `linalg.copy`, which `convert-linalg-to-loops`
+    expands into plain loops (identity-layout copies become memcpy later).
+
+    ```mlir
+    memref.copy %a, %b : memref<4xf32, strided<[2]>> to memref<4xf32>
+    // becomes
+    linalg.copy ins(%a : memref<4xf32, strided<[2]>>) outs(%b : memref<4xf32>)
+    ```
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect"];
+}
+
 #endif
