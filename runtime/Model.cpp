@@ -110,6 +110,8 @@ const TensorSpec *tensorSpec(const tsr_model *model, tsr_role role,
     return index < art.outputs.size() ? &art.outputs[index] : nullptr;
   case TSR_ROLE_WEIGHT:
     return index < art.weights.size() ? &art.weights[index] : nullptr;
+  case TSR_ROLE_MAX_ENUM:
+    break;
   }
   return nullptr;
 }
@@ -146,6 +148,7 @@ const char *tsr_code_name(tsr_code code) {
   case TSR_ERR_UNSUPPORTED_TARGET: return "TSR_ERR_UNSUPPORTED_TARGET";
   case TSR_ERR_OUT_OF_MEMORY: return "TSR_ERR_OUT_OF_MEMORY";
   case TSR_ERR_INTERNAL: return "TSR_ERR_INTERNAL";
+  case TSR_CODE_MAX_ENUM: break;
   }
   return "TSR_ERR_UNKNOWN";
 }
@@ -169,6 +172,7 @@ const char *tsr_role_name(tsr_role role) {
   case TSR_ROLE_INPUT: return "input";
   case TSR_ROLE_OUTPUT: return "output";
   case TSR_ROLE_WEIGHT: return "weight";
+  case TSR_ROLE_MAX_ENUM: break;
   }
   return "invalid";
 }
@@ -282,6 +286,7 @@ size_t tsr_model_num_tensors(const tsr_model *model, tsr_role role) {
   case TSR_ROLE_INPUT: return model->artifact.inputs.size();
   case TSR_ROLE_OUTPUT: return model->artifact.outputs.size();
   case TSR_ROLE_WEIGHT: return model->artifact.weights.size();
+  case TSR_ROLE_MAX_ENUM: break;
   }
   return 0;
 }

@@ -68,7 +68,8 @@ typedef enum tsr_code {
   TSR_ERR_DTYPE_MISMATCH = 7,     /* tensor element type differs */
   TSR_ERR_UNSUPPORTED_TARGET = 8, /* artifact for a target not built in */
   TSR_ERR_OUT_OF_MEMORY = 9,
-  TSR_ERR_INTERNAL = 10           /* code loading failed, broken invariant */
+  TSR_ERR_INTERNAL = 10,          /* code loading failed, broken invariant */
+  TSR_CODE_MAX_ENUM = 0x7FFFFFFF  /* keeps the enum int-sized; not a code */
 } tsr_code;
 
 typedef struct tsr_error tsr_error;
@@ -103,7 +104,8 @@ typedef enum tsr_dtype {
   TSR_DTYPE_I16 = 7,
   TSR_DTYPE_I32 = 8,
   TSR_DTYPE_I64 = 9,
-  TSR_DTYPE_BOOL = 10 /* one byte per element, 0 or 1 */
+  TSR_DTYPE_BOOL = 10, /* one byte per element, 0 or 1 */
+  TSR_DTYPE_MAX_ENUM = 0x7FFFFFFF /* keeps the enum int-sized; not a dtype */
 } tsr_dtype;
 
 /* The artifact spelling ("f32", "bool", ...); "invalid" for unknown values. */
@@ -140,7 +142,8 @@ TSR_API uint32_t tsr_model_format_version(const tsr_model *model);
 typedef enum tsr_role {
   TSR_ROLE_INPUT = 0,
   TSR_ROLE_OUTPUT = 1,
-  TSR_ROLE_WEIGHT = 2
+  TSR_ROLE_WEIGHT = 2,
+  TSR_ROLE_MAX_ENUM = 0x7FFFFFFF /* keeps the enum int-sized; not a role */
 } tsr_role;
 
 /* "input", "output", "weight"; "invalid" otherwise. */
