@@ -3,6 +3,7 @@
 #include "Model.h"
 
 #include <cstdint>
+#include <cstring>
 
 using namespace tessera::runtime;
 
@@ -38,10 +39,17 @@ std::string describe(const TensorSpec &spec) {
 void checkTensor(const char *role, const TensorSpec &spec,
                  const tsr_tensor &t, Problems &problems) {
   const std::string what = std::string(role) + " '" + spec.name + "'";
-  if (t.dtype != spec.dtype) {
-    std::string got = dtypeName(t.dtype);
-    if (t.dtype != TSR_DTYPE_INVALID && dtypeInfo(t.dtype) == nullptr)
-      got = "invalid (" + std::to_string(int(t.dtype)) + ")";
+  // A C caller may store any int in the enum; read it as one.
+  static_assert(sizeof(tsr_dtype) == sizeof(int), "tsr_dtype is int-sized");
+  int dtype = 0;
+  std::memcpy(&dtype, &t.dtype, sizeof dtype);
+  if (dtype != int(spec.dtype)) {
+    const DtypeInfo *info = nullptr;
+    for (const DtypeInfo &d : kDtypes)
+      if (int(d.dtype) == dtype)
+        info = &d;
+    const std::string got =
+        info ? info->name : "invalid (" + std::to_string(dtype) + ")";
     problems.add(TSR_ERR_DTYPE_MISMATCH, what + ": expected dtype " +
                                              dtypeName(spec.dtype) +
                                              ", got " + got);

@@ -4,7 +4,7 @@
 # input and print the outputs and timings.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-"$ROOT/scripts/setup.sh"
+"$ROOT/scripts/setup.sh" --no-test-deps; "$ROOT/scripts/setup.sh"
 "$ROOT/scripts/build.sh"
 BIN="$ROOT/build/bin"
 WORK="$ROOT/build/demo"

@@ -36,6 +36,16 @@ struct PackedEntry : tessera::impl::TesseraCPUPackedEntryBase<PackedEntry> {
             << "; expected a bare pointer (static-shape memref)";
         return signalPassFailure();
       }
+    // Tessera's argument/result annotations (names, weight values) were
+    // consumed before codegen; LLVM translation would warn about them.
+    for (unsigned i = 0; i < fnTy.getNumParams(); ++i) {
+      DictionaryAttr dict = target.getArgAttrDict(i);
+      if (!dict)
+        continue;
+      for (NamedAttribute a : dict.getValue())
+        if (a.getName().getValue().starts_with("tessera."))
+          target.removeArgAttr(i, a.getName());
+    }
     OpBuilder b(module.getBodyRegion());
     b.setInsertionPointToEnd(module.getBody());
     Location loc = target.getLoc();

@@ -2,7 +2,7 @@
 
 // The whole CPU pipeline ends in the LLVM dialect with the packed entry point;
 // inputs, weights and outputs become bare pointers in that order.
-// CHECK: llvm.func @main(%{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr {tessera.weight = "weight_0"{{.*}}}, %{{.*}}: !llvm.ptr)
+// CHECK: llvm.func @main(%{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr)
 // CHECK-NOT: llvm.call @memrefCopy
 // CHECK: llvm.func @tessera_entry(%[[ARGS:.*]]: !llvm.ptr)
 // CHECK: llvm.getelementptr %[[ARGS]][2]

@@ -287,6 +287,10 @@ TEST_F(ModelTest, DtypeMismatch) {
   in[1].dtype = tsr_dtype(77);
   EXPECT_TSR_ERROR(run(model, in, buf.outputs()), TSR_ERR_DTYPE_MISMATCH,
                    "got invalid (77)");
+  const int minusOne = -1; // what a C caller may store
+  std::memcpy(&in[1].dtype, &minusOne, sizeof minusOne);
+  EXPECT_TSR_ERROR(run(model, in, buf.outputs()), TSR_ERR_DTYPE_MISMATCH,
+                   "got invalid (-1)");
 }
 
 TEST_F(ModelTest, BufferSizeDataAndAlignment) {
