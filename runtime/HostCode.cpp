@@ -58,7 +58,11 @@ HostCode::~HostCode() {
 bool HostCode::load(const uint8_t *data, size_t size, const std::string &label,
                     Error *err) {
   const std::string memfdName = "tessera:" + label.substr(0, 200);
-  int mfd = memfd_create(memfdName.c_str(), MFD_CLOEXEC);
+  // TSR_RUNTIME_NO_MEMFD=1 forces the temp-file path (for tests/debugging).
+  const char *noMemfd = getenv("TSR_RUNTIME_NO_MEMFD");
+  int mfd = noMemfd && *noMemfd == '1'
+                ? -1
+                : memfd_create(memfdName.c_str(), MFD_CLOEXEC);
   if (mfd >= 0) {
     if (!writeAll(mfd, data, size)) {
       const int e = errno;

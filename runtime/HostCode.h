@@ -2,7 +2,8 @@
 //
 // Loads the HOST_CODE section (an ELF shared object) straight from memory:
 // memfd_create + dlopen("/proc/self/fd/N"), falling back to a temporary file
-// that is unlinked right after dlopen where memfd is unavailable.
+// that is unlinked right after dlopen where memfd is unavailable (or when
+// the environment sets TSR_RUNTIME_NO_MEMFD=1).
 //
 //===----------------------------------------------------------------------===//
 #ifndef TESSERA_RUNTIME_HOSTCODE_H

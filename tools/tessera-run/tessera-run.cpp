@@ -37,14 +37,18 @@ const char *kUsage =
     "Runs a Tessera artifact on inputs read from .npy files.\n"
     "\n"
     "options:\n"
-    "  --input NAME=FILE.npy  bind model input NAME to FILE.npy\n"
-    "  --input FILE.npy       bind the next unbound input, in model order\n"
-    "  --output-dir DIR       write each output to DIR/<output name>.npy\n"
+    "  -i, --input NAME=FILE.npy\n"
+    "                         bind model input NAME to FILE.npy\n"
+    "  -i, --input FILE.npy   bind the next unbound input, in model order\n"
+    "  -o, --output-dir DIR   write each output to DIR/<output name>.npy\n"
+    "                         (created if missing; written atomically)\n"
     "  --bench N              time N runs after the warm-up runs\n"
     "  --warmup K             untimed runs before --bench (default 1)\n"
     "  --print                print every output value, not just a summary\n"
     "  --info                 print the signature and manifest, then exit\n"
-    "  --help                 show this message\n";
+    "  -h, --help             show this message\n"
+    "\n"
+    "Exit status: 0 on success, 1 on errors, 2 on bad usage.\n";
 
 struct Options {
   std::string model;
@@ -333,9 +337,11 @@ std::vector<BoundInput> bindInputs(const tsr_model *m,
   return bound;
 }
 
-/// A file name for an output: [A-Za-z0-9._-] kept, others become '_', no
-/// leading dot, unique within `taken`.
-std::string outputFileName(const std::string &name, size_t index,
+/// A file name for an output: every character outside [A-Za-z0-9_.-]
+/// becomes '_', and "", "." and ".." become "_", "_" and "__" (the rule
+/// test/e2e/caselib.py's sanitize() mirrors). Names that collide after
+/// that get a "_1", "_2"... suffix so no output overwrites another.
+std::string outputFileName(const std::string &name,
                            std::set<std::string> &taken) {
   std::string base;
   for (char c : name)
@@ -344,9 +350,9 @@ std::string outputFileName(const std::string &name, size_t index,
                 ? c
                 : '_';
   if (base.empty())
-    base = "output" + std::to_string(index);
-  if (base[0] == '.')
-    base[0] = '_';
+    base = "_";
+  else if (base == "." || base == "..")
+    std::replace(base.begin(), base.end(), '.', '_');
   std::string candidate = base;
   for (int k = 1; !taken.insert(candidate).second; ++k)
     candidate = base + "_" + std::to_string(k);
@@ -463,7 +469,7 @@ int main(int argc, char **argv) {
     if (opts.outputDir.empty())
       continue;
     const std::string path =
-        opts.outputDir + "/" + outputFileName(name, i, taken);
+        opts.outputDir + "/" + outputFileName(name, taken);
     std::string error;
     if (npy::writeFileAtomic(path, dtype, dims, rank, outData[i].data(),
                              outData[i].size(), error)) {

@@ -219,7 +219,19 @@ LogicalResult convBinary(Importer &im, NodeRef n) {
   StringRef op = n.op_type();
   if (im.numInputs(n) < 1)
     return im.error(Twine(op) + " needs at least one input");
-  if (allHost(im, n)) {
+  bool fold = allHost(im, n);
+  if (fold) {
+    // Fold on the host only when the broadcast result stays small.
+    shape::Shape s(im.values[n.input(0)].type.getShape());
+    for (int i = 1; i < n.input_size() && fold; ++i) {
+      auto r = shape::broadcast(s, im.values[n.input(i)].type.getShape(),
+                                std::nullopt);
+      fold = succeeded(r) && shape::numElements(*r) <= kHostFoldLimit;
+      if (fold)
+        s = *r;
+    }
+  }
+  if (fold) {
     HostPtr acc;
     for (int i = 0; i < n.input_size(); ++i) {
       HostTensor *h = im.values[n.input(i)].host.get();
@@ -304,6 +316,8 @@ LogicalResult convWhere(Importer &im, NodeRef n) {
     auto s = shape::broadcast(c->type.getShape(), *s1, im.loc);
     if (failed(s))
       return failure();
+    if (shape::numElements(*s) > kHostFoldLimit)
+      return im.error("Where: constant result is too large to fold");
     auto r = makeHost(RankedTensorType::get(*s, x->type.getElementType()));
     forEachIndex(*s, [&](ArrayRef<int64_t> idx, int64_t lin) {
       bool cv = c->getI(bcastIndex(c->type.getShape(), *s, idx)) != 0;
@@ -1336,7 +1350,7 @@ LogicalResult convGather(Importer &im, NodeRef n) {
   if (failed(s))
     return failure();
   int64_t extent = (*e)->type.getDimSize(axis);
-  if (allHost(im, n)) {
+  if (allHost(im, n) && shape::numElements(*s) <= kHostFoldLimit) {
     HostTensor &data = *(*e)->host, &idx = *(*ie)->host;
     auto r = makeHost(data.type.clone(*s));
     auto in = data.type.getShape();
@@ -1488,8 +1502,8 @@ LogicalResult convTile(Importer &im, NodeRef n) {
     return im.error("Tile: repeats must have one entry per dim");
   for (int64_t a = 0; a < rank; ++a) {
     int64_t r = (*c)->getI(a);
-    if (r < 1)
-      return im.error("Tile: repeats must be positive");
+    if (r < 1 || r > 4096)
+      return im.error("Tile: repeats must be in [1, 4096], got " + Twine(r));
     if (r == 1)
       continue;
     SmallVector<Value> parts(r, v);

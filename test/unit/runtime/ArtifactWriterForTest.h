@@ -277,7 +277,8 @@ inline int runProcess(const std::vector<std::string> &args) {
 /// under `tmpDir`; returns the .so bytes, or fills `error`.
 inline bool compileSharedObject(const std::string &cc, const std::string &source,
                                 const std::string &tmpDir, Bytes &so,
-                                std::string &error) {
+                                std::string &error,
+                                const std::vector<std::string> &extraFlags = {}) {
   std::string dir = tmpDir + "/tessera-test-XXXXXX";
   if (!mkdtemp(dir.data())) {
     error = "mkdtemp failed in " + tmpDir;
@@ -285,8 +286,9 @@ inline bool compileSharedObject(const std::string &cc, const std::string &source
   }
   const std::string src = dir + "/model.c", lib = dir + "/model.so";
   bool ok = writeFile(src, toBytes(source));
-  const int rc =
-      ok ? runProcess({cc, "-shared", "-fPIC", "-O1", "-o", lib, src}) : -1;
+  std::vector<std::string> args = {cc, "-shared", "-fPIC", "-O1", "-o", lib, src};
+  args.insert(args.end(), extraFlags.begin(), extraFlags.end());
+  const int rc = ok ? runProcess(args) : -1;
   ok = ok && rc == 0 && readFile(lib, so);
   if (!ok)
     error = "'" + cc + " -shared -fPIC' failed (exit " + std::to_string(rc) +

@@ -379,3 +379,49 @@ TEST(ModelLoad, EntrySymbolMissing) {
                   "the host code does not define the entry symbol "
                   "'no_such_entry'");
 }
+
+TEST(ModelLoad, TempFileFallbackWhenMemfdIsUnavailable) {
+  TSR_REQUIRE_HOST_CODE(so);
+  const Bytes a = buildTestArtifact(so);
+  setenv("TSR_RUNTIME_NO_MEMFD", "1", 1);
+  tsr_model *m = nullptr;
+  ErrorHolder e(tsr_model_load_memory(a.data(), a.size(), &m));
+  unsetenv("TSR_RUNTIME_NO_MEMFD");
+  ASSERT_EQ(e.error, nullptr) << e.describe();
+  Buffers buf;
+  EXPECT_TSR_OK(run(m, buf.inputs(), buf.outputs()));
+  buf.expectResults();
+  tsr_model_free(m);
+}
+
+TEST(ModelLoad, UnloadableCodeIsNeverReusedForAnotherModel) {
+  // Objects linked with -z nodelete stay loaded after dlclose, still known
+  // to the dynamic loader by their /proc/self/fd/N path. When the next model
+  // gets the same fd number, it must still get its own code.
+  TSR_REQUIRE_HOST_CODE(so);
+  (void)so; // compiled below with extra flags
+  std::string negated = testModelSource();
+  const std::string store = "y[i * 3 + j] = v;";
+  negated.replace(negated.find(store), store.size(), "y[i * 3 + j] = -v;");
+  Bytes first, second;
+  std::string error;
+  ASSERT_TRUE(compileSharedObject(testCompiler(), testModelSource(), tempDir(),
+                                  first, error, {"-Wl,-z,nodelete"}))
+      << error;
+  ASSERT_TRUE(compileSharedObject(testCompiler(), negated, tempDir(), second,
+                                  error, {"-Wl,-z,nodelete"}))
+      << error;
+  for (int round = 0; round < 3; ++round) {
+    for (const Bytes *code : {&first, &second}) {
+      const Bytes a = buildTestArtifact(*code);
+      tsr_model *m = nullptr;
+      ASSERT_TSR_OK(tsr_model_load_memory(a.data(), a.size(), &m));
+      Buffers buf;
+      EXPECT_TSR_OK(run(m, buf.inputs(), buf.outputs()));
+      const float want = expectedY(buf.x, buf.b)[0];
+      EXPECT_EQ(buf.y[0], code == &first ? want : -want)
+          << "round " << round << ": got another model's code";
+      tsr_model_free(m);
+    }
+  }
+}

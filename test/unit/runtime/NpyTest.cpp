@@ -114,7 +114,8 @@ TEST(Npy, RoundTripsEveryDtype) {
       Bytes data(size_t(count) * tsr_dtype_size(dtype));
       for (size_t i = 0; i < data.size(); ++i)
         data[i] = dtype == TSR_DTYPE_BOOL ? uint8_t(i % 2) : uint8_t(i * 7 + 1);
-      const std::string path = dir + "/tessera-npy-test.npy";
+      const std::string path =
+          dir + "/tessera-npy-test-" + std::to_string(getpid()) + ".npy";
       std::string error;
       ASSERT_TRUE(npy::writeFileAtomic(path, dtype, shape.data(), shape.size(),
                                        data.data(), data.size(), error))
@@ -211,7 +212,8 @@ TEST(Npy, ReadFileErrorsNameTheFile) {
   EXPECT_FALSE(npy::readFile("/nonexistent/in.npy", a, error));
   EXPECT_NE(error.find("'/nonexistent/in.npy': cannot open"), std::string::npos)
       << error;
-  const std::string path = tempDir() + "/tessera-npy-bad.npy";
+  const std::string path =
+      tempDir() + "/tessera-npy-bad-" + std::to_string(getpid()) + ".npy";
   writeFile(path, toBytes("garbage"));
   EXPECT_FALSE(npy::readFile(path, a, error));
   EXPECT_NE(error.find("'" + path + "': not a .npy file"), std::string::npos)
