@@ -671,6 +671,45 @@ for _op in _REDUCE:
 register("reducemean_hw_nokeep", _reduce_case, "ReduceMean", (2, 8, 7, 5), [2, 3], 0)
 register("reducesum_rank1", _reduce_case, "ReduceSum", (37,), [0], 0)
 
+_REDUCE.update({"ReduceMin": np.min, "ReduceProd": np.prod,
+                "ReduceSumSquare": lambda x, axis, keepdims: np.sum(x * x, axis=axis, keepdims=keepdims),
+                "ReduceL2": lambda x, axis, keepdims: np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims))})
+for _op in ("ReduceMin", "ReduceProd", "ReduceSumSquare", "ReduceL2"):
+    _lc = _op.lower()
+    register(_lc + "_axis1_keep", _reduce_case, _op, (3, 5, 7), [1], 1)
+    register(_lc + "_neg_axes_nokeep", _reduce_case, _op, (2, 3, 7, 5), [-1, -3], 0)
+
+register("sin_4d", unary_case, "Sin", (2, 3, 7, 5), {}, np.sin)
+register("cos_rank1", unary_case, "Cos", (17,), {}, np.cos)
+
+
+def _logsoftmax_case(cid, shape, axis):
+    x = R(cid).randn(*shape, scale=3.0)
+    xd = d(x)
+    m = xd.max(axis=axis, keepdims=True)
+    y = xd - m - np.log(np.exp(xd - m).sum(axis=axis, keepdims=True))
+    return Spec([N("LogSoftmax", ["x"], ["y"], axis=axis)], {"x": x}, {"y": c32(y)})
+
+
+register("logsoftmax_last", _logsoftmax_case, (3, 4, 17), -1)
+register("logsoftmax_axis0", _logsoftmax_case, (6, 4), 0)
+
+
+@case("sum_variadic3")
+def _sum3():
+    r = R("sum_variadic3")
+    a, b, c = r.randn(3, 4, 5), r.randn(4, 1), r.randn(5)
+    return Spec([N("Sum", ["a", "b", "c"], ["y"])], {"a": a, "b": b, "c": c},
+                {"y": c32(d(a) + d(b) + d(c))})
+
+
+@case("mean_variadic2")
+def _mean2():
+    r = R("mean_variadic2")
+    a, b = r.randn(2, 3, 6), r.randn(3, 1)
+    return Spec([N("Mean", ["a", "b"], ["y"])], {"a": a, "b": b},
+                {"y": c32((d(a) + d(b)) / 2.0)})
+
 
 # --------------------------------------------------------------------------- shape ops
 
