@@ -703,6 +703,36 @@ def _sum3():
                 {"y": c32(d(a) + d(b) + d(c))})
 
 
+@case("le_ge_and_or_not")
+def _logic():
+    r = R("le_ge_and_or_not")
+    a, b = r.ints((3, 5), -3, 3), r.ints((5,), -3, 3)
+    nodes = [N("LessOrEqual", ["a", "b"], ["le"]), N("GreaterOrEqual", ["a", "b"], ["ge"]),
+             N("Not", ["le"], ["nle"]), N("And", ["le", "ge"], ["eq"]),
+             N("Or", ["nle", "eq"], ["y"])]
+    return Spec(nodes, {"a": a, "b": b}, {"y": np.logical_or(~(a <= b), (a <= b) & (a >= b))})
+
+
+@case("globalmaxpool_odd")
+def _gmp():
+    x = R("globalmaxpool_odd").randn(2, 5, 7, 3)
+    return Spec([N("GlobalMaxPool", ["x"], ["y"])], {"x": x},
+                {"y": c32(d(x).max(axis=(2, 3), keepdims=True))})
+
+
+@case("tile_2d")
+def _tile():
+    x = R("tile_2d").randn(3, 5)
+    return Spec([N("Tile", ["x", "reps"], ["y"])], {"x": x}, {"y": c32(np.tile(d(x), (2, 3)))},
+                OrderedDict(reps=i64([2, 3])))
+
+
+@case("dropout_inference")
+def _dropout():
+    x = R("dropout_inference").randn(4, 9)
+    return Spec([N("Dropout", ["x"], ["y"])], {"x": x}, {"y": x})
+
+
 @case("mean_variadic2")
 def _mean2():
     r = R("mean_variadic2")
