@@ -337,7 +337,6 @@ int compile(const CompileOptions &opts) {
   int stageIndex = 0;
   for (const PipelineStage &stage : cpuPipelineStages(po)) {
     ++stageIndex;
-    std::string before;
     PassManager pm(&ctx);
     pm.enableVerifier(true);
     std::string err;

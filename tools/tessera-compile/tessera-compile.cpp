@@ -47,7 +47,7 @@ int main(int argc, char **argv) {
       "  tessera-compile model.onnx -o model.tsr\n"
       "compiles an ONNX model into one artifact (code, weights, manifest)\n"
       "that tessera-run executes. Every stage is a registered pipeline that\n"
-      "tessera-opt can run on its own (see docs/pipelines.md).\n");
+      "tessera-opt can run on its own (see docs/architecture.md).\n");
   if (listOps) {
     llvm::outs() << tessera::supportedOpsMarkdown();
     return 0;
