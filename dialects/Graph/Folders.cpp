@@ -100,16 +100,6 @@ OpFoldResult DivOp::fold(FoldAdaptor a) {
     return r;
   return foldIdentity(*this, a.getRhs(), 1.0);
 }
-OpFoldResult PowOp::fold(FoldAdaptor) { return {}; }
-OpFoldResult MaxOp::fold(FoldAdaptor) { return {}; }
-OpFoldResult MinOp::fold(FoldAdaptor) { return {}; }
-OpFoldResult AndOp::fold(FoldAdaptor) { return {}; }
-OpFoldResult OrOp::fold(FoldAdaptor) { return {}; }
-OpFoldResult EqOp::fold(FoldAdaptor) { return {}; }
-OpFoldResult LtOp::fold(FoldAdaptor) { return {}; }
-OpFoldResult LeOp::fold(FoldAdaptor) { return {}; }
-OpFoldResult GtOp::fold(FoldAdaptor) { return {}; }
-OpFoldResult GeOp::fold(FoldAdaptor) { return {}; }
 
 OpFoldResult ReshapeOp::fold(FoldAdaptor a) {
   if (getInput().getType() == getType())

@@ -329,16 +329,17 @@ LogicalResult slice(ArrayRef<int64_t> in, ArrayRef<int64_t> starts,
     return Err(loc, "slice") << "starts/steps/result must have the input rank "
                              << in.size();
   for (size_t d = 0; d < in.size(); ++d) {
-    if (steps[d] <= 0)
-      return Err(loc, "slice") << "step at dim " << d << " must be positive";
+    if (steps[d] == 0)
+      return Err(loc, "slice") << "step at dim " << d << " is zero";
     if (starts[d] < 0)
       return Err(loc, "slice") << "start at dim " << d << " is negative";
-    if (isDyn(in[d]) || isDyn(result[d]))
+    if (isDyn(in[d]) || isDyn(result[d]) || result[d] == 0)
       continue;
-    if (result[d] > 0 && starts[d] + (result[d] - 1) * steps[d] >= in[d])
+    int64_t last = starts[d] + (result[d] - 1) * steps[d];
+    if (starts[d] >= in[d] || last < 0 || last >= in[d])
       return Err(loc, "slice") << "dim " << d << ": start " << starts[d]
                                << ", step " << steps[d] << ", size "
-                               << result[d] << " runs past extent " << in[d];
+                               << result[d] << " leaves extent " << in[d];
   }
   return success();
 }

@@ -87,13 +87,18 @@ class Tessera_BinaryOp<string mnemonic, string desc>
   let assemblyFormat =
       "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)";
   let hasVerifier = 1;
+}
+
+/// Arithmetic binary ops fold constants and identities (x+0, x*1, ...).
+class Tessera_ArithBinaryOp<string mnemonic, string desc>
+    : Tessera_BinaryOp<mnemonic, desc> {
   let hasFolder = 1;
 }
 
-def Tessera_AddOp : Tessera_BinaryOp<"add", "addition">;
-def Tessera_SubOp : Tessera_BinaryOp<"sub", "subtraction">;
-def Tessera_MulOp : Tessera_BinaryOp<"mul", "multiplication">;
-def Tessera_DivOp : Tessera_BinaryOp<"div", "division">;
+def Tessera_AddOp : Tessera_ArithBinaryOp<"add", "addition">;
+def Tessera_SubOp : Tessera_ArithBinaryOp<"sub", "subtraction">;
+def Tessera_MulOp : Tessera_ArithBinaryOp<"mul", "multiplication">;
+def Tessera_DivOp : Tessera_ArithBinaryOp<"div", "division">;
 def Tessera_PowOp : Tessera_BinaryOp<"pow", "power">;
 def Tessera_MaxOp : Tessera_BinaryOp<"max", "maximum">;
 def Tessera_MinOp : Tessera_BinaryOp<"min", "minimum">;
@@ -276,7 +281,12 @@ def Tessera_ConcatOp : Tessera_Op<"concat", [Pure]> {
 }
 
 def Tessera_SliceOp : Tessera_Op<"slice", [Pure]> {
-  let summary = "Strided slice: per dim, start (normalised) and positive step";
+  let summary = "Strided slice: per dim, a start index and a non-zero step";
+  let description = [{
+    Result element `i` along dim `d` is input element `starts[d] + i * steps[d]`.
+    A negative step walks the dim backwards from `starts[d]` (ONNX Slice with
+    negative steps); every visited index must lie inside the input.
+  }];
   let arguments = (ins Tessera_Tensor:$input, DenseI64ArrayAttr:$starts,
                        DenseI64ArrayAttr:$steps);
   let results = (outs Tessera_Tensor:$result);

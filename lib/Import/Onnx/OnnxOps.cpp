@@ -1268,19 +1268,26 @@ LogicalResult convSlice(Importer &im, NodeRef n) {
     if (a < 0 || a >= rank)
       return im.error("Slice: axis " + Twine(axes[i]) + " out of range");
     int64_t dim = in[a], step = steps[i];
-    if (step <= 0)
-      return im.error("Slice: step " + Twine(step) +
-                      " is not supported (only positive steps)");
+    if (step == 0)
+      return im.error("Slice: step is 0 on axis " + Twine(axes[i]));
+    // ONNX clamps starts/ends to [0, dim] for positive steps and to
+    // [-1, dim - 1] for negative ones (INT64 min/max mean "to the end").
     int64_t s = starts[i], en = ends[i];
     s = s < 0 ? s + dim : s;
     en = en < 0 ? en + dim : en;
-    s = std::clamp<int64_t>(s, 0, dim);
-    en = std::clamp<int64_t>(en, 0, dim);
-    st[a] = s;
-    sp[a] = step;
-    sz[a] = en > s ? (en - s + step - 1) / step : 0;
-    if (sz[a] == 0)
-      st[a] = 0;
+    if (dim == 0) {
+      sz[a] = 0;
+    } else if (step > 0) {
+      s = std::clamp<int64_t>(s, 0, dim);
+      en = std::clamp<int64_t>(en, 0, dim);
+      sz[a] = en > s ? (en - s + step - 1) / step : 0;
+    } else {
+      s = std::clamp<int64_t>(s, 0, dim - 1);
+      en = std::clamp<int64_t>(en, -1, dim - 1);
+      sz[a] = s > en ? (s - en - step - 1) / -step : 0;
+    }
+    st[a] = sz[a] == 0 ? 0 : s;
+    sp[a] = sz[a] == 0 ? 1 : step;
   }
   auto r = sliceOf(im, **e, n.input(0), st, sp, sz);
   if (failed(r))

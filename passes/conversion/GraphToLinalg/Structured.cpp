@@ -566,6 +566,33 @@ Value lowerGather(GatherOp op, OpBuilder &b) {
       });
   return gen.getResult(0);
 }
+
+/// Strided slice. All-positive steps become tensor.extract_slice; a negative
+/// step (a reversed walk) becomes a linalg.generic whose input map reads
+/// `start + step * i` per dim, which affine maps express directly.
+Value lowerSlice(SliceOp op, OpBuilder &b) {
+  Location l = op.getLoc();
+  auto resTy = op.getType();
+  if (llvm::all_of(op.getSteps(), [](int64_t s) { return s > 0; }))
+    return tensor::ExtractSliceOp::create(
+        b, l, resTy, op.getInput(), ofr(b, op.getStarts()),
+        ofr(b, resTy.getShape()), ofr(b, op.getSteps()));
+  MLIRContext *ctx = b.getContext();
+  int64_t rank = resTy.getRank();
+  SmallVector<AffineExpr> in;
+  for (int64_t i = 0; i < rank; ++i)
+    in.push_back(d(ctx, i) * op.getSteps()[i] + op.getStarts()[i]);
+  auto gen = linalg::GenericOp::create(
+      b, l, TypeRange{resTy}, ValueRange{op.getInput()},
+      ValueRange{emptyTensor(b, l, resTy.getShape(), resTy.getElementType())},
+      ArrayRef<AffineMap>{AffineMap::get(rank, 0, in, ctx),
+                          b.getMultiDimIdentityMap(rank)},
+      SmallVector<IteratorType>(rank, kPar),
+      [&](OpBuilder &nb, Location nl, ValueRange a) {
+        linalg::YieldOp::create(nb, nl, a[0]);
+      });
+  return gen.getResult(0);
+}
 } // namespace
 
 FailureOr<Value> lowerStructuredOp(Operation *op, OpBuilder &b) {
@@ -604,11 +631,7 @@ FailureOr<Value> lowerStructuredOp(Operation *op, OpBuilder &b) {
             .getResult()[0];
       })
       .Case([&](ConcatOp o) -> FailureOr<Value> { return lowerConcat(o, b); })
-      .Case([&](SliceOp o) -> FailureOr<Value> {
-        return (Value)tensor::ExtractSliceOp::create(
-            b, l, o.getType(), o.getInput(), ofr(b, o.getStarts()),
-            ofr(b, o.getType().getShape()), ofr(b, o.getSteps()));
-      })
+      .Case([&](SliceOp o) -> FailureOr<Value> { return lowerSlice(o, b); })
       .Case([&](GatherOp o) -> FailureOr<Value> { return lowerGather(o, b); })
       .Case([&](PadOp o) -> FailureOr<Value> {
         auto ty = o.getType();

@@ -2,6 +2,7 @@
 
 // CHECK-DAG: #[[ID:.*]] = affine_map<(d0, d1) -> (d0, d1)>
 // CHECK-DAG: #[[ROW:.*]] = affine_map<(d0, d1) -> (d1)>
+// CHECK-DAG: #[[REV:.*]] = affine_map<(d0, d1) -> (-d0 + 3, d1 * 2 + 1)>
 // CHECK-LABEL: func @broadcast_add
 // CHECK: linalg.generic {indexing_maps = [#[[ID]], #[[ROW]], #[[ID]]], iterator_types = ["parallel", "parallel"]}
 // CHECK: arith.addf
@@ -42,4 +43,22 @@ func.func @reshape(%a: tensor<2x3xf32>) -> tensor<3x2xf32> {
 func.func @gather(%t: tensor<10x4xf32>, %i: tensor<3xi64>) -> tensor<3x4xf32> {
   %0 = tessera.gather %t, %i {axis = 0 : i64} : (tensor<10x4xf32>, tensor<3xi64>) -> tensor<3x4xf32>
   return %0 : tensor<3x4xf32>
+}
+
+// Positive steps are a strided extract_slice; a negative step reads
+// `start + step * i` through the input indexing map.
+// CHECK-LABEL: func @slice_strided
+// CHECK: tensor.extract_slice %{{.*}}[1, 0] [3, 2] [2, 3]
+func.func @slice_strided(%a: tensor<7x6xf32>) -> tensor<3x2xf32> {
+  %0 = tessera.slice %a {starts = array<i64: 1, 0>, steps = array<i64: 2, 3>} : tensor<7x6xf32> -> tensor<3x2xf32>
+  return %0 : tensor<3x2xf32>
+}
+
+// CHECK-LABEL: func @slice_reverse
+// CHECK: linalg.generic {indexing_maps = [#[[REV]], #{{.*}}]
+// CHECK-NEXT: ^bb0(%[[IN:.*]]: f32, %{{.*}}: f32):
+// CHECK-NEXT: linalg.yield %[[IN]]
+func.func @slice_reverse(%a: tensor<4x6xf32>) -> tensor<4x2xf32> {
+  %0 = tessera.slice %a {starts = array<i64: 3, 1>, steps = array<i64: -1, 2>} : tensor<4x6xf32> -> tensor<4x2xf32>
+  return %0 : tensor<4x2xf32>
 }

@@ -49,7 +49,7 @@ func.func @bad_transpose(%a: tensor<2x3xf32>) -> tensor<3x2xf32> {
 // -----
 
 func.func @bad_slice(%a: tensor<4xf32>) -> tensor<3xf32> {
-  // expected-error @+1 {{[slice] dim 0: start 2, step 1, size 3 runs past extent 4}}
+  // expected-error @+1 {{[slice] dim 0: start 2, step 1, size 3 leaves extent 4}}
   %0 = tessera.slice %a {starts = array<i64: 2>, steps = array<i64: 1>} : tensor<4xf32> -> tensor<3xf32>
   return %0 : tensor<3xf32>
 }
@@ -60,4 +60,20 @@ func.func @bad_compare(%a: tensor<4xf32>) -> tensor<4xf32> {
   // expected-error @+1 {{comparison must produce i1}}
   %0 = tessera.lt %a, %a : tensor<4xf32>, tensor<4xf32> -> tensor<4xf32>
   return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @bad_slice_reverse(%a: tensor<4xf32>) -> tensor<3xf32> {
+  // expected-error @+1 {{[slice] dim 0: start 1, step -1, size 3 leaves extent 4}}
+  %0 = tessera.slice %a {starts = array<i64: 1>, steps = array<i64: -1>} : tensor<4xf32> -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}
+
+// -----
+
+func.func @zero_step_slice(%a: tensor<4xf32>) -> tensor<3xf32> {
+  // expected-error @+1 {{[slice] step at dim 0 is zero}}
+  %0 = tessera.slice %a {starts = array<i64: 1>, steps = array<i64: 0>} : tensor<4xf32> -> tensor<3xf32>
+  return %0 : tensor<3xf32>
 }
