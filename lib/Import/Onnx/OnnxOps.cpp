@@ -134,89 +134,85 @@ LogicalResult convIdentity(Importer &im, NodeRef n) {
   return success();
 }
 
-double hostBinary(StringRef op, double x, double y, bool isInt) {
-  if (op == "Add" || op == "Sum")
-    return x + y;
-  if (op == "Sub")
-    return x - y;
-  if (op == "Mul")
-    return x * y;
-  if (op == "Div")
-    return isInt ? (double)((int64_t)x / (int64_t)y) : x / y;
-  if (op == "Pow")
-    return std::pow(x, y);
-  if (op == "Max")
-    return std::max(x, y);
-  if (op == "Min")
-    return std::min(x, y);
-  if (op == "Equal")
-    return x == y;
-  if (op == "Less")
-    return x < y;
-  if (op == "LessOrEqual")
-    return x <= y;
-  if (op == "Greater")
-    return x > y;
-  if (op == "GreaterOrEqual")
-    return x >= y;
-  if (op == "And")
-    return (x != 0) && (y != 0);
-  if (op == "Or")
-    return (x != 0) || (y != 0);
-  if (op == "Mod")
-    return isInt ? (double)((int64_t)x % (int64_t)y) : std::fmod(x, y);
-  llvm_unreachable("unknown host binary op");
+/// One ONNX binary operator: how it folds on the host and which tessera op
+/// it builds. The single table below serves both.
+struct BinaryKind {
+  StringRef name;
+  double (*host)(double x, double y, bool isInt);
+  FailureOr<Value> (*build)(Importer &im, Value a, Value b);
+  bool compare;
+};
+
+template <typename OpTy, bool Compare = false>
+FailureOr<Value> buildAs(Importer &im, Value a, Value b) {
+  return binary<OpTy>(im, a, b, Compare);
 }
 
-bool isCompareOp(StringRef op) {
-  return op == "Equal" || op == "Less" || op == "LessOrEqual" ||
-         op == "Greater" || op == "GreaterOrEqual";
+const BinaryKind kBinaryKinds[] = {
+    {"Add", [](double x, double y, bool) { return x + y; }, buildAs<AddOp>,
+     false},
+    {"Sum", [](double x, double y, bool) { return x + y; }, buildAs<AddOp>,
+     false},
+    {"Sub", [](double x, double y, bool) { return x - y; }, buildAs<SubOp>,
+     false},
+    {"Mul", [](double x, double y, bool) { return x * y; }, buildAs<MulOp>,
+     false},
+    {"Div",
+     [](double x, double y, bool isInt) {
+       return isInt ? (double)((int64_t)x / (int64_t)y) : x / y;
+     },
+     buildAs<DivOp>, false},
+    {"Pow", [](double x, double y, bool) { return std::pow(x, y); },
+     buildAs<PowOp>, false},
+    {"Max", [](double x, double y, bool) { return std::max(x, y); },
+     buildAs<MaxOp>, false},
+    {"Min", [](double x, double y, bool) { return std::min(x, y); },
+     buildAs<MinOp>, false},
+    {"And", [](double x, double y, bool) { return double(x != 0 && y != 0); },
+     buildAs<AndOp>, false},
+    {"Or", [](double x, double y, bool) { return double(x != 0 || y != 0); },
+     buildAs<OrOp>, false},
+    {"Equal", [](double x, double y, bool) { return double(x == y); },
+     buildAs<EqOp, true>, true},
+    {"Less", [](double x, double y, bool) { return double(x < y); },
+     buildAs<LtOp, true>, true},
+    {"LessOrEqual", [](double x, double y, bool) { return double(x <= y); },
+     buildAs<LeOp, true>, true},
+    {"Greater", [](double x, double y, bool) { return double(x > y); },
+     buildAs<GtOp, true>, true},
+    {"GreaterOrEqual", [](double x, double y, bool) { return double(x >= y); },
+     buildAs<GeOp, true>, true},
+};
+
+const BinaryKind *binaryKind(StringRef op) {
+  for (const BinaryKind &k : kBinaryKinds)
+    if (k.name == op)
+      return &k;
+  return nullptr;
 }
 
-FailureOr<Value> buildBinary(Importer &im, StringRef op, Value a, Value b) {
-  if (op == "Pow") {
+FailureOr<Value> buildBinary(Importer &im, const BinaryKind &k, Value a,
+                             Value b) {
+  // Pow's exponent may have another type; every other op needs equal types.
+  if (k.build == buildAs<PowOp>)
     b = castTo(im, b, tyOf(a).getElementType());
-    return binary<PowOp>(im, a, b);
-  }
-  if (tyOf(a).getElementType() != tyOf(b).getElementType())
-    return im.error(Twine(op) + ": operand element types differ (" +
-                    Twine(std::string(llvm::formatv("{0}", tyOf(a).getElementType()))) +
-                    " vs " +
-                    Twine(std::string(llvm::formatv("{0}", tyOf(b).getElementType()))) +
-                    ")");
-  if (op == "Add" || op == "Sum")
-    return binary<AddOp>(im, a, b);
-  if (op == "Sub")
-    return binary<SubOp>(im, a, b);
-  if (op == "Mul")
-    return binary<MulOp>(im, a, b);
-  if (op == "Div")
-    return binary<DivOp>(im, a, b);
-  if (op == "Max")
-    return binary<MaxOp>(im, a, b);
-  if (op == "Min")
-    return binary<MinOp>(im, a, b);
-  if (op == "And")
-    return binary<AndOp>(im, a, b);
-  if (op == "Or")
-    return binary<OrOp>(im, a, b);
-  if (op == "Equal")
-    return binary<EqOp>(im, a, b, true);
-  if (op == "Less")
-    return binary<LtOp>(im, a, b, true);
-  if (op == "LessOrEqual")
-    return binary<LeOp>(im, a, b, true);
-  if (op == "Greater")
-    return binary<GtOp>(im, a, b, true);
-  if (op == "GreaterOrEqual")
-    return binary<GeOp>(im, a, b, true);
-  return im.error(Twine("unsupported binary op ") + op);
+  else if (tyOf(a).getElementType() != tyOf(b).getElementType())
+    return im.error(
+        Twine(k.name) + ": operand element types differ (" +
+        Twine(std::string(llvm::formatv("{0}", tyOf(a).getElementType()))) +
+        " vs " +
+        Twine(std::string(llvm::formatv("{0}", tyOf(b).getElementType()))) +
+        ")");
+  return k.build(im, a, b);
 }
 
 /// Binary and variadic elementwise ops (Add, Sum, Max, ...), folded on the
 /// host when every input is known.
 LogicalResult convBinary(Importer &im, NodeRef n) {
   StringRef op = n.op_type();
+  const BinaryKind *kind = binaryKind(op);
+  if (!kind)
+    return im.error(Twine("unsupported binary op ") + op);
   if (im.numInputs(n) < 1)
     return im.error(Twine(op) + " needs at least one input");
   bool fold = allHost(im, n);
@@ -242,13 +238,13 @@ LogicalResult convBinary(Importer &im, NodeRef n) {
       auto s = shape::broadcast(acc->type.getShape(), h->type.getShape(), im.loc);
       if (failed(s))
         return failure();
-      Type et = isCompareOp(op) ? im.b.getI1Type() : acc->type.getElementType();
+      Type et = kind->compare ? im.b.getI1Type() : acc->type.getElementType();
       auto r = makeHost(RankedTensorType::get(*s, et));
       bool isInt = !acc->isFloat();
       forEachIndex(*s, [&](ArrayRef<int64_t> idx, int64_t lin) {
         double x = acc->getF(bcastIndex(acc->type.getShape(), *s, idx));
         double y = h->getF(bcastIndex(h->type.getShape(), *s, idx));
-        hostSet(*r, lin, hostBinary(op, x, y, isInt));
+        hostSet(*r, lin, kind->host(x, y, isInt));
       });
       acc = r;
     }
@@ -263,7 +259,7 @@ LogicalResult convBinary(Importer &im, NodeRef n) {
     auto rhs = im.value(n, i);
     if (failed(rhs))
       return failure();
-    auto r = buildBinary(im, op, v, *rhs);
+    auto r = buildBinary(im, *kind, v, *rhs);
     if (failed(r))
       return failure();
     v = *r;
@@ -1526,85 +1522,75 @@ LogicalResult convTile(Importer &im, NodeRef n) {
 } // namespace
 
 const std::unordered_map<std::string, Converter> &converters() {
-  static const std::unordered_map<std::string, Converter> table = {
-      {"Abs", convUnary<AbsOp>},
-      {"Neg", convUnary<NegOp>},
-      {"Sqrt", convUnary<SqrtOp>},
-      {"Exp", convUnary<ExpOp>},
-      {"Log", convUnary<LogOp>},
-      {"Relu", convUnary<ReluOp>},
-      {"Sigmoid", convUnary<SigmoidOp>},
-      {"Tanh", convUnary<TanhOp>},
-      {"Erf", convUnary<ErfOp>},
-      {"Floor", convUnary<FloorOp>},
-      {"Ceil", convUnary<CeilOp>},
-      {"Reciprocal", convUnary<ReciprocalOp>},
-      {"Sin", convUnary<SinOp>},
-      {"Cos", convUnary<CosOp>},
-      {"HardSwish", convUnary<HardSwishOp>},
-      {"Gelu", convGelu},
-      {"Not", convNot},
-      {"LeakyRelu", convLeakyRelu},
-      {"HardSigmoid", convHardSigmoid},
-      {"Clip", convClip},
-      {"Identity", convIdentity},
-      {"Dropout", convDropout},
-      {"Cast", convCast},
-      {"CastLike", convCast},
-      {"Add", convBinary},
-      {"Sub", convBinary},
-      {"Mul", convBinary},
-      {"Div", convBinary},
-      {"Pow", convBinary},
-      {"Max", convBinary},
-      {"Min", convBinary},
-      {"Sum", convBinary},
-      {"Mean", convMean},
-      {"And", convBinary},
-      {"Or", convBinary},
-      {"Equal", convBinary},
-      {"Less", convBinary},
-      {"LessOrEqual", convBinary},
-      {"Greater", convBinary},
-      {"GreaterOrEqual", convBinary},
-      {"Where", convWhere},
-      {"MatMul", convMatMul},
-      {"Gemm", convGemm},
-      {"Conv", convConv},
-      {"ConvTranspose", convConvTranspose},
-      {"MaxPool", convPool},
-      {"AveragePool", convPool},
-      {"GlobalAveragePool", convGlobalPool},
-      {"GlobalMaxPool", convGlobalPool},
-      {"BatchNormalization", convBatchNorm},
-      {"LayerNormalization", convLayerNorm},
-      {"Softmax", convSoftmax},
-      {"LogSoftmax", convSoftmax},
-      {"ReduceSum", convReduce},
-      {"ReduceMean", convReduce},
-      {"ReduceMax", convReduce},
-      {"ReduceMin", convReduce},
-      {"ReduceProd", convReduce},
-      {"ReduceSumSquare", convReduce},
-      {"ReduceL2", convReduce},
-      {"Reshape", convReshape},
-      {"Flatten", convFlatten},
-      {"Squeeze", convSqueeze},
-      {"Unsqueeze", convUnsqueeze},
-      {"Transpose", convTranspose},
-      {"Shape", convShape},
-      {"Size", convSize},
-      {"Constant", convConstant},
-      {"ConstantOfShape", convConstantOfShape},
-      {"Range", convRange},
-      {"Concat", convConcat},
-      {"Slice", convSlice},
-      {"Split", convSplit},
-      {"Gather", convGather},
-      {"Pad", convPad},
-      {"Expand", convExpand},
-      {"Tile", convTile},
-  };
+  static const std::unordered_map<std::string, Converter> table = [] {
+    std::unordered_map<std::string, Converter> t = {
+        {"Abs", convUnary<AbsOp>},
+        {"Neg", convUnary<NegOp>},
+        {"Sqrt", convUnary<SqrtOp>},
+        {"Exp", convUnary<ExpOp>},
+        {"Log", convUnary<LogOp>},
+        {"Relu", convUnary<ReluOp>},
+        {"Sigmoid", convUnary<SigmoidOp>},
+        {"Tanh", convUnary<TanhOp>},
+        {"Erf", convUnary<ErfOp>},
+        {"Floor", convUnary<FloorOp>},
+        {"Ceil", convUnary<CeilOp>},
+        {"Reciprocal", convUnary<ReciprocalOp>},
+        {"Sin", convUnary<SinOp>},
+        {"Cos", convUnary<CosOp>},
+        {"HardSwish", convUnary<HardSwishOp>},
+        {"Gelu", convGelu},
+        {"Not", convNot},
+        {"LeakyRelu", convLeakyRelu},
+        {"HardSigmoid", convHardSigmoid},
+        {"Clip", convClip},
+        {"Identity", convIdentity},
+        {"Dropout", convDropout},
+        {"Cast", convCast},
+        {"CastLike", convCast},
+        {"Mean", convMean},
+        {"Where", convWhere},
+        {"MatMul", convMatMul},
+        {"Gemm", convGemm},
+        {"Conv", convConv},
+        {"ConvTranspose", convConvTranspose},
+        {"MaxPool", convPool},
+        {"AveragePool", convPool},
+        {"GlobalAveragePool", convGlobalPool},
+        {"GlobalMaxPool", convGlobalPool},
+        {"BatchNormalization", convBatchNorm},
+        {"LayerNormalization", convLayerNorm},
+        {"Softmax", convSoftmax},
+        {"LogSoftmax", convSoftmax},
+        {"ReduceSum", convReduce},
+        {"ReduceMean", convReduce},
+        {"ReduceMax", convReduce},
+        {"ReduceMin", convReduce},
+        {"ReduceProd", convReduce},
+        {"ReduceSumSquare", convReduce},
+        {"ReduceL2", convReduce},
+        {"Reshape", convReshape},
+        {"Flatten", convFlatten},
+        {"Squeeze", convSqueeze},
+        {"Unsqueeze", convUnsqueeze},
+        {"Transpose", convTranspose},
+        {"Shape", convShape},
+        {"Size", convSize},
+        {"Constant", convConstant},
+        {"ConstantOfShape", convConstantOfShape},
+        {"Range", convRange},
+        {"Concat", convConcat},
+        {"Slice", convSlice},
+        {"Split", convSplit},
+        {"Gather", convGather},
+        {"Pad", convPad},
+        {"Expand", convExpand},
+        {"Tile", convTile},
+    };
+    for (const BinaryKind &k : kBinaryKinds)
+      t.emplace(k.name.str(), convBinary);
+    return t;
+  }();
   return table;
 }
 
