@@ -2,6 +2,7 @@
 #include "lib/Pipelines/Pipelines.h"
 
 #include "lib/Target/CPU/Passes.h"
+#include "lib/Target/PTX/Passes.h"
 #include "passes/conversion/GraphToLinalg/Passes.h"
 #include "passes/graph/Passes.h"
 
@@ -21,7 +22,7 @@ std::vector<PipelineStage> cpuPipelineStages(const CPUPipelineOptions &o) {
                          std::to_string(o.minWeightElements) +
                          "},convert-tessera-to-linalg,canonicalize,cse";
   if (o.fuseElementwise)
-    toLinalg += ",func.func(linalg-fuse-elementwise-ops),canonicalize,cse";
+    toLinalg += ",func.func(tessera-fuse-elementwise),canonicalize,cse";
   stages.push_back({"tessera-lower-to-linalg", toLinalg});
   stages.push_back(
       {"tessera-cpu-bufferize",
@@ -38,6 +39,36 @@ std::vector<PipelineStage> cpuPipelineStages(const CPUPipelineOptions &o) {
        "convert-index-to-llvm,convert-cf-to-llvm,"
        "convert-func-to-llvm{use-bare-ptr-memref-call-conv=true},"
        "reconcile-unrealized-casts,tessera-cpu-packed-entry,canonicalize"});
+  return stages;
+}
+
+std::vector<PipelineStage> gpuPipelineStages(const GPUPipelineOptions &o) {
+  CPUPipelineOptions shared;
+  shared.minWeightElements = o.minWeightElements;
+  shared.fuseElementwise = o.fuseElementwise;
+  std::vector<PipelineStage> all = cpuPipelineStages(shared);
+  std::vector<PipelineStage> stages(all.begin(), all.begin() + 2);
+  stages.push_back(
+      {"tessera-gpu-bufferize",
+       "one-shot-bufferize{bufferize-function-boundaries "
+       "function-boundary-type-conversion=identity-layout-map},"
+       "buffer-results-to-out-params{hoist-static-allocs=true "
+       "modify-public-functions=true},canonicalize,"
+       "func.func(tessera-memref-copy-to-linalg)"});
+  stages.push_back(
+      {"tessera-gpu-map-kernels",
+       "func.func(tessera-gpu-map-to-kernels{block-size=" +
+           std::to_string(o.blockSize) +
+           " use-library=" + (o.useLibrary ? "true" : "false") +
+           "}),gpu-kernel-outlining,tessera-gpu-merge-kernel-modules,cse"});
+  stages.push_back(
+      {"tessera-gpu-lower-to-nvvm",
+       "nvvm-attach-target{chip=" + o.chip + " features=" + o.features +
+           " O=" + std::to_string(o.optLevel) +
+           "},gpu.module(convert-scf-to-cf,expand-strided-metadata,"
+           "lower-affine,convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv="
+           "true},canonicalize,cse,reconcile-unrealized-casts),"
+           "gpu-module-to-binary{format=isa}"});
   return stages;
 }
 
@@ -67,9 +98,44 @@ struct CPUPipelineCLOptions
   }
 };
 
-void buildStages(OpPassManager &pm, const CPUPipelineOptions &opts,
-                 const std::string &only) {
-  for (const PipelineStage &s : cpuPipelineStages(opts)) {
+struct GPUPipelineCLOptions
+    : public PassPipelineOptions<GPUPipelineCLOptions> {
+  Option<int64_t> minWeightElements{
+      *this, "min-weight-elements",
+      llvm::cl::desc("Constants with at least this many elements become "
+                     "weight arguments"),
+      llvm::cl::init(16)};
+  Option<bool> fuseElementwise{
+      *this, "fuse-elementwise",
+      llvm::cl::desc("Fuse elementwise linalg ops on tensors"),
+      llvm::cl::init(true)};
+  Option<std::string> chip{*this, "chip",
+                           llvm::cl::desc("GPU architecture (sm_80, sm_90)"),
+                           llvm::cl::init("sm_90")};
+  Option<std::string> features{*this, "features",
+                               llvm::cl::desc("PTX features"),
+                               llvm::cl::init("+ptx80")};
+  Option<int64_t> blockSize{*this, "block-size",
+                            llvm::cl::desc("Threads per generated block"),
+                            llvm::cl::init(256)};
+  Option<bool> useLibrary{*this, "use-library",
+                          llvm::cl::desc("Allow cuBLAS GEMM calls"),
+                          llvm::cl::init(true)};
+  GPUPipelineOptions get() const {
+    GPUPipelineOptions o;
+    o.minWeightElements = minWeightElements;
+    o.fuseElementwise = fuseElementwise;
+    o.chip = chip;
+    o.features = features;
+    o.blockSize = blockSize;
+    o.useLibrary = useLibrary;
+    return o;
+  }
+};
+
+void addStages(OpPassManager &pm, const std::vector<PipelineStage> &stages,
+               const std::string &only) {
+  for (const PipelineStage &s : stages) {
     if (!only.empty() && s.name != only)
       continue;
     std::string err;
@@ -78,12 +144,19 @@ void buildStages(OpPassManager &pm, const CPUPipelineOptions &opts,
                                ": " + err);
   }
 }
+
+void buildStages(OpPassManager &pm, const CPUPipelineOptions &opts,
+                 const std::string &only) {
+  addStages(pm, cpuPipelineStages(opts), only);
+}
+
 } // namespace
 
 void registerTesseraPassesAndPipelines() {
   registerTesseraConversionPasses();
   registerTesseraGraphPasses();
   registerTesseraCPUPasses();
+  registerTesseraPTXPasses();
 
   PassPipelineRegistration<CPUPipelineCLOptions>(
       "tessera-cpu-pipeline",
@@ -98,6 +171,25 @@ void registerTesseraPassesAndPipelines() {
         name, "Stage '" + name + "' of tessera-cpu-pipeline: " + s.text,
         [name](OpPassManager &pm, const CPUPipelineCLOptions &o) {
           buildStages(pm, o.get(), name);
+        });
+  }
+
+  PassPipelineRegistration<GPUPipelineCLOptions>(
+      "tessera-gpu-pipeline",
+      "The whole CUDA pipeline of tessera-compile --target=cuda: tessera "
+      "graph -> kernels in a gpu.binary (PTX) and a host function of "
+      "gpu.launch_func and cuBLAS calls on buffers",
+      [](OpPassManager &pm, const GPUPipelineCLOptions &o) {
+        addStages(pm, gpuPipelineStages(o.get()), "");
+      });
+  for (const PipelineStage &s : gpuPipelineStages(GPUPipelineOptions())) {
+    std::string name = s.name;
+    if (name.rfind("tessera-gpu-", 0) != 0)
+      continue; // shared with the CPU pipeline, registered above
+    PassPipelineRegistration<GPUPipelineCLOptions>(
+        name, "Stage '" + name + "' of tessera-gpu-pipeline: " + s.text,
+        [name](OpPassManager &pm, const GPUPipelineCLOptions &o) {
+          addStages(pm, gpuPipelineStages(o.get()), name);
         });
   }
 }

@@ -26,6 +26,16 @@ struct CPUPipelineOptions {
   bool fuseElementwise = true;
 };
 
+struct GPUPipelineOptions {
+  int64_t minWeightElements = 16;
+  bool fuseElementwise = true;
+  std::string chip = "sm_90";       ///< nvvm-attach-target chip (sm_80, sm_90)
+  std::string features = "+ptx80";  ///< PTX ISA version feature
+  int optLevel = 3;
+  int64_t blockSize = 256;          ///< threads per block of generated kernels
+  bool useLibrary = true;           ///< allow cuBLAS calls for large GEMMs
+};
+
 struct PipelineStage {
   std::string name; ///< registered pipeline name
   std::string text; ///< textual pass pipeline (without builtin.module(...))
@@ -33,6 +43,11 @@ struct PipelineStage {
 
 /// The stages of the CPU pipeline, in order.
 std::vector<PipelineStage> cpuPipelineStages(const CPUPipelineOptions &opts);
+
+/// The stages of the CUDA (PTX) pipeline, in order. The first two are the
+/// CPU pipeline's; the last leaves PTX in a `gpu.binary` and the host
+/// function on buffers, with gpu.launch_func and cuBLAS calls.
+std::vector<PipelineStage> gpuPipelineStages(const GPUPipelineOptions &opts);
 
 /// Registers all Tessera passes and named pipelines with the global registry.
 void registerTesseraPassesAndPipelines();

@@ -4,9 +4,7 @@
 
 #include "mlir/Pass/Pass.h"
 
-namespace mlir {
-class ModuleOp;
-}
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 
 namespace tessera {
 #define GEN_PASS_DECL

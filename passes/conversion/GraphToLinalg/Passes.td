@@ -38,4 +38,24 @@ def ConvertTesseraToLinalg : Pass<"convert-tessera-to-linalg", "mlir::ModuleOp">
                            "mlir::math::MathDialect"];
 }
 
+def TesseraFuseElementwise
+    : Pass<"tessera-fuse-elementwise", "mlir::func::FuncOp"> {
+  let summary = "Fuse elementwise linalg producers into their consumers, "
+                "never into a contraction that would recompute them";
+  let description = [{
+    Like upstream `linalg-fuse-elementwise-ops` (single-use elementwise
+    producers are fused into the consuming `linalg.generic` on tensors, splat
+    constants folded in), with one rule more: a producer is not fused into a
+    consumer that has reduction loops when the consumer reads it through a
+    non-permutation map. There, fusion would evaluate the producer once per
+    reduction partner (a layer-norm fused into the following matmul runs its
+    rsqrt N times per element) and would hide the GEMM from library matching.
+    Elementwise chains, broadcasts and reductions that read each producer
+    element once (softmax, layer-norm statistics) still fuse.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect",
+                           "mlir::tensor::TensorDialect",
+                           "mlir::affine::AffineDialect"];
+}
+
 #endif
