@@ -34,6 +34,8 @@ std::string sectionKindName(uint32_t kind) {
     return "weights";
   case TSR_SECTION_PTX:
     return "ptx";
+  case TSR_SECTION_CUBIN:
+    return "cubin";
   default:
     return "kind " + std::to_string(kind);
   }
@@ -168,7 +170,7 @@ bool parseContainer(const uint8_t *bytes, size_t size, ParsedArtifact &out,
     const uint64_t reserved = readU64(e + offsetof(TsrSectionEntry, reserved));
     const std::string label = sectionLabel(i, s.kind);
 
-    if (s.kind < TSR_SECTION_MANIFEST || s.kind > TSR_SECTION_PTX)
+    if (s.kind < TSR_SECTION_MANIFEST || s.kind > TSR_SECTION_CUBIN)
       return fail(err, TSR_ERR_FORMAT,
                   "section #" + std::to_string(i) + " has unknown kind " +
                       std::to_string(s.kind));
@@ -197,7 +199,8 @@ bool parseContainer(const uint8_t *bytes, size_t size, ParsedArtifact &out,
     int *slot = s.kind == TSR_SECTION_MANIFEST    ? &out.manifestSection
                 : s.kind == TSR_SECTION_HOST_CODE ? &out.hostCodeSection
                 : s.kind == TSR_SECTION_WEIGHTS   ? &out.weightsSection
-                                                  : &out.ptxSection;
+                : s.kind == TSR_SECTION_PTX       ? &out.ptxSection
+                                                  : &out.cubinSection;
     if (*slot >= 0)
       return fail(err, TSR_ERR_FORMAT,
                   "artifact has more than one '" + sectionKindName(s.kind) +
@@ -368,9 +371,264 @@ public:
     return true;
   }
 
+  bool boolean(const json &obj, const char *key, const std::string &path,
+               bool &out) {
+    const json *v = field(obj, key, path, /*required=*/true);
+    if (!v)
+      return false;
+    if (!v->is_boolean())
+      return schema("'" + path + key + "' must be a boolean, got " +
+                    v->type_name());
+    out = v->get<bool>();
+    return true;
+  }
+
+  /// An array of small non-negative integers (e.g. bytes, launch dims).
+  bool uintList(const json &obj, const char *key, const std::string &path,
+                uint64_t max, std::vector<uint64_t> &out) {
+    const json *v = field(obj, key, path, /*required=*/true);
+    if (!v)
+      return false;
+    if (!v->is_array())
+      return schema("'" + path + key + "' must be an array, got " +
+                    v->type_name());
+    out.clear();
+    for (size_t i = 0; i < v->size(); ++i) {
+      int64_t x = 0;
+      std::string p = path + key + "[" + std::to_string(i) + "]";
+      if (!integer((*v)[i], p, x))
+        return false;
+      if (x < 0 || uint64_t(x) > max)
+        return schema("'" + p + "' = " + std::to_string(x) +
+                      " is outside [0, " + std::to_string(max) + "]");
+      out.push_back(uint64_t(x));
+    }
+    return true;
+  }
+
 private:
   Error *err;
 };
+
+/// The "gpu" launch plan of a cuda artifact.
+bool parseGpuPlan(const json &root, ParsedArtifact &out, ManifestReader &r) {
+  GpuPlan &plan = out.gpu;
+  if (!r.string(root, "gpu_arch", "", plan.arch))
+    return false;
+  const json *gpu = r.field(root, "gpu", "", /*required=*/true);
+  if (!gpu)
+    return false;
+  if (!gpu->is_object())
+    return r.schema(std::string("'gpu' must be an object, got ") +
+                    gpu->type_name());
+  int64_t arena = 0;
+  if (!r.integerField(*gpu, "arena_bytes", "gpu.", arena) ||
+      !r.string(*gpu, "kernel_module", "gpu.", plan.kernelModule))
+    return false;
+  if (arena < 0 || arena > (int64_t(1) << 40))
+    return r.schema("'gpu.arena_bytes' = " + std::to_string(arena) +
+                    " is outside [0, 2^40]");
+  plan.arenaBytes = uint64_t(arena);
+  const size_t nargs =
+      out.inputs.size() + out.weights.size() + out.outputs.size();
+  auto argBytes = [&](size_t i) -> uint64_t {
+    if (i < out.inputs.size())
+      return out.inputs[i].byteSize;
+    i -= out.inputs.size();
+    if (i < out.weights.size())
+      return out.weights[i].byteSize;
+    return out.outputs[i - out.weights.size()].byteSize;
+  };
+
+  const json *bufs = r.field(*gpu, "buffers", "gpu.", true);
+  if (!bufs)
+    return false;
+  if (!bufs->is_array())
+    return r.schema("'gpu.buffers' must be an array");
+  for (size_t i = 0; i < bufs->size(); ++i) {
+    const json &b = (*bufs)[i];
+    const std::string path = "gpu.buffers[" + std::to_string(i) + "].";
+    if (!b.is_object())
+      return r.schema("'" + path.substr(0, path.size() - 1) +
+                      "' must be an object");
+    GpuBuffer buf;
+    std::string kind;
+    int64_t bytes = 0;
+    if (!r.string(b, "kind", path, kind) ||
+        !r.integerField(b, "bytes", path, bytes))
+      return false;
+    if (bytes < 0)
+      return r.schema("'" + path + "bytes' is negative");
+    buf.bytes = uint64_t(bytes);
+    if (kind == "arg") {
+      int64_t index = 0;
+      if (!r.integerField(b, "index", path, index))
+        return false;
+      if (index < 0 || size_t(index) >= nargs)
+        return r.schema("'" + path + "index' = " + std::to_string(index) +
+                        " is not an argument (the model has " +
+                        std::to_string(nargs) + ")");
+      buf.kind = GpuBuffer::Arg;
+      buf.argIndex = size_t(index);
+      if (buf.bytes != argBytes(buf.argIndex))
+        return r.schema("'" + path + "bytes' = " + std::to_string(bytes) +
+                        " differs from argument " + std::to_string(index) +
+                        "'s " + std::to_string(argBytes(buf.argIndex)) +
+                        " bytes");
+    } else if (kind == "arena" || kind == "const") {
+      int64_t offset = 0;
+      if (!r.integerField(b, "offset", path, offset))
+        return false;
+      if (offset < 0 || uint64_t(offset) > plan.arenaBytes ||
+          buf.bytes > plan.arenaBytes - uint64_t(offset))
+        return r.schema("'" + path.substr(0, path.size() - 1) +
+                        "': bytes [" + std::to_string(offset) + ", +" +
+                        std::to_string(bytes) + ") are outside the arena (" +
+                        std::to_string(plan.arenaBytes) + " bytes)");
+      buf.offset = uint64_t(offset);
+      buf.kind = kind == "arena" ? GpuBuffer::Arena : GpuBuffer::Const;
+      if (buf.kind == GpuBuffer::Const) {
+        std::vector<uint64_t> data;
+        if (b.contains("splat")) {
+          int64_t count = 0;
+          if (!r.uintList(b, "splat", path, 255, data) ||
+              !r.integerField(b, "count", path, count))
+            return false;
+          if (data.empty() || count < 0 ||
+              uint64_t(count) * data.size() != buf.bytes)
+            return r.schema("'" + path + "splat' x count does not make " +
+                            std::to_string(bytes) + " bytes");
+          buf.data.reserve(buf.bytes);
+          for (int64_t c = 0; c < count; ++c)
+            buf.data.insert(buf.data.end(), data.begin(), data.end());
+        } else {
+          if (!r.uintList(b, "data", path, 255, data))
+            return false;
+          if (data.size() != buf.bytes)
+            return r.schema("'" + path + "data' has " +
+                            std::to_string(data.size()) + " bytes, not " +
+                            std::to_string(bytes));
+          buf.data.assign(data.begin(), data.end());
+        }
+      }
+    } else {
+      return r.schema("'" + path + "kind' is '" + kind +
+                      "' (expected arg, arena or const)");
+    }
+    plan.buffers.push_back(std::move(buf));
+  }
+
+  auto parseRef = [&](const json &j, const std::string &path, uint64_t need,
+                      GpuRef &ref) {
+    if (!j.is_object())
+      return r.schema("'" + path + "' must be an object");
+    int64_t id = 0, offset = 0;
+    if (!r.integerField(j, "buffer", path + ".", id) ||
+        !r.integerField(j, "offset", path + ".", offset))
+      return false;
+    if (id < 0 || size_t(id) >= plan.buffers.size())
+      return r.schema("'" + path + ".buffer' = " + std::to_string(id) +
+                      " is not a buffer");
+    const GpuBuffer &b = plan.buffers[size_t(id)];
+    if (offset < 0 || uint64_t(offset) > b.bytes ||
+        need > b.bytes - uint64_t(offset))
+      return r.schema("'" + path + "': " + std::to_string(need) +
+                      " bytes at offset " + std::to_string(offset) +
+                      " do not fit buffer " + std::to_string(id) + " (" +
+                      std::to_string(b.bytes) + " bytes)");
+    ref.buffer = size_t(id);
+    ref.offset = uint64_t(offset);
+    return true;
+  };
+
+  const json *steps = r.field(*gpu, "steps", "gpu.", true);
+  if (!steps)
+    return false;
+  if (!steps->is_array())
+    return r.schema("'gpu.steps' must be an array");
+  for (size_t i = 0; i < steps->size(); ++i) {
+    const json &s = (*steps)[i];
+    const std::string path = "gpu.steps[" + std::to_string(i) + "]";
+    if (!s.is_object())
+      return r.schema("'" + path + "' must be an object");
+    GpuStep step;
+    std::string op;
+    if (!r.string(s, "op", path + ".", op) ||
+        !r.string(s, "loc", path + ".", step.loc, /*allowEmpty=*/true))
+      return false;
+    if (op == "launch") {
+      step.op = GpuStep::Launch;
+      std::vector<uint64_t> grid, block;
+      if (!r.string(s, "kernel", path + ".", step.kernel) ||
+          !r.uintList(s, "grid", path + ".", 0x7fffffff, grid) ||
+          !r.uintList(s, "block", path + ".", 1024, block))
+        return false;
+      if (grid.size() != 3 || block.size() != 3)
+        return r.schema("'" + path + "': grid and block need 3 dims");
+      uint64_t threads = 1;
+      for (int d = 0; d < 3; ++d) {
+        if (grid[d] == 0 || block[d] == 0)
+          return r.schema("'" + path + "': launch dims must be positive");
+        step.grid[d] = uint32_t(grid[d]);
+        step.block[d] = uint32_t(block[d]);
+        threads *= block[d];
+      }
+      if (threads > 1024)
+        return r.schema("'" + path + "': " + std::to_string(threads) +
+                        " threads per block (at most 1024)");
+      const json *args = r.field(s, "args", path + ".", true);
+      if (!args)
+        return false;
+      if (!args->is_array() || args->size() > 256)
+        return r.schema("'" + path + ".args' must be an array of <= 256");
+      for (size_t a = 0; a < args->size(); ++a) {
+        GpuRef ref;
+        if (!parseRef((*args)[a], path + ".args[" + std::to_string(a) + "]",
+                      0, ref))
+          return false;
+        step.args.push_back(ref);
+      }
+    } else if (op == "gemm") {
+      step.op = GpuStep::Gemm;
+      std::string dtype;
+      if (!r.string(s, "dtype", path + ".", dtype) ||
+          !r.integerField(s, "batch", path + ".", step.batch) ||
+          !r.integerField(s, "m", path + ".", step.m) ||
+          !r.integerField(s, "n", path + ".", step.n) ||
+          !r.integerField(s, "k", path + ".", step.k) ||
+          !r.boolean(s, "a_batched", path + ".", step.aBatched) ||
+          !r.boolean(s, "b_batched", path + ".", step.bBatched))
+        return false;
+      if (dtype != "f32")
+        return r.schema("'" + path + ".dtype' '" + dtype +
+                        "' is not supported (f32)");
+      const int64_t lim = int64_t(1) << 31;
+      if (step.batch < 1 || step.m < 1 || step.n < 1 || step.k < 1 ||
+          step.batch >= lim || step.m >= lim || step.n >= lim ||
+          step.k >= lim)
+        return r.schema("'" + path + "': batch/m/n/k must be in [1, 2^31)");
+      const uint64_t e = 4, B = uint64_t(step.batch), M = uint64_t(step.m),
+                     N = uint64_t(step.n), K = uint64_t(step.k);
+      uint64_t needA = 0, needB = 0, needC = 0;
+      if (__builtin_mul_overflow((step.aBatched ? B : 1) * e, M * K, &needA) ||
+          __builtin_mul_overflow((step.bBatched ? B : 1) * e, K * N, &needB) ||
+          __builtin_mul_overflow(B * e, M * N, &needC))
+        return r.schema("'" + path + "': GEMM sizes overflow");
+      const json *a = r.field(s, "a", path + ".", true);
+      const json *b = r.field(s, "b", path + ".", true);
+      const json *c = r.field(s, "c", path + ".", true);
+      if (!a || !b || !c || !parseRef(*a, path + ".a", needA, step.a) ||
+          !parseRef(*b, path + ".b", needB, step.b) ||
+          !parseRef(*c, path + ".c", needC, step.c))
+        return false;
+    } else {
+      return r.schema("'" + path + ".op' is '" + op +
+                      "' (expected launch or gemm)");
+    }
+    plan.steps.push_back(std::move(step));
+  }
+  return true;
+}
 
 bool parseManifest(const uint8_t *bytes, ParsedArtifact &out, Error *err) {
   const SectionInfo &ms = out.sections[out.manifestSection];
@@ -461,6 +719,13 @@ bool parseManifest(const uint8_t *bytes, ParsedArtifact &out, Error *err) {
   if (out.target == "cpu" && out.hostCodeSection < 0)
     return fail(err, TSR_ERR_FORMAT,
                 "artifact targets cpu but has no 'host_code' section");
+  if (out.target == "cuda") {
+    if (out.ptxSection < 0)
+      return fail(err, TSR_ERR_FORMAT,
+                  "artifact targets cuda but has no 'ptx' section");
+    if (!parseGpuPlan(root, out, r))
+      return false;
+  }
   return true;
 }
 

@@ -40,6 +40,40 @@ struct SectionInfo {
   uint64_t size = 0;
 };
 
+/// A place in a GPU plan buffer.
+struct GpuRef {
+  size_t buffer = 0;
+  uint64_t offset = 0; ///< bytes from the buffer's start
+};
+
+/// A buffer of the GPU plan: a model argument (inputs, weights, outputs in
+/// manifest order), an arena slot, or a constant living in the arena.
+struct GpuBuffer {
+  enum Kind { Arg, Arena, Const } kind = Arena;
+  size_t argIndex = 0;
+  uint64_t offset = 0, bytes = 0;
+  std::vector<uint8_t> data; ///< Const: the bytes to upload (splats expanded)
+};
+
+struct GpuStep {
+  enum Op { Launch, Gemm } op = Launch;
+  std::string kernel, loc;
+  uint32_t grid[3] = {1, 1, 1}, block[3] = {1, 1, 1};
+  std::vector<GpuRef> args;
+  int64_t batch = 1, m = 0, n = 0, k = 0;
+  bool aBatched = false, bBatched = false;
+  GpuRef a, b, c;
+};
+
+/// The launch plan of a "cuda" artifact (manifest "gpu"), all validated:
+/// buffer ids, offsets and every byte a step touches lie inside its buffer.
+struct GpuPlan {
+  std::string arch, kernelModule;
+  uint64_t arenaBytes = 0;
+  std::vector<GpuBuffer> buffers;
+  std::vector<GpuStep> steps;
+};
+
 /// Everything the runtime needs from an artifact, all validated.
 struct ParsedArtifact {
   uint32_t formatVersion = 0;
@@ -50,14 +84,16 @@ struct ParsedArtifact {
   int hostCodeSection = -1;
   int weightsSection = -1;
   int ptxSection = -1;
+  int cubinSection = -1;
 
   std::string manifestJson; // as stored
   std::string producer, model, target, entry, abi;
   std::vector<TensorSpec> inputs, outputs;
   std::vector<WeightSpec> weights;
+  GpuPlan gpu; ///< target "cuda" only
 };
 
-/// "manifest", "host_code", "weights", "ptx", or "kind N".
+/// "manifest", "host_code", "weights", "ptx", "cubin", or "kind N".
 std::string sectionKindName(uint32_t kind);
 
 } // namespace tessera::runtime

@@ -58,13 +58,22 @@ tsr_error *loadFromBytes(AlignedBytes bytes, size_t size,
     return makeError(err.code, where + err.message);
 
   const ParsedArtifact &art = model->artifact;
+  if (art.weightsSection >= 0) {
+    uint8_t *base =
+        model->bytes.get() + art.sections[art.weightsSection].offset;
+    for (const WeightSpec &w : art.weights)
+      model->weightData.push_back(base + w.offset);
+  }
+  if (art.target == "cuda") {
+    // The device is opened at the first run, so that a cuda artifact can be
+    // inspected (signature, --info) on a machine without a GPU.
+    *out = model.release();
+    return nullptr;
+  }
   if (art.target != "cpu")
     return makeError(TSR_ERR_UNSUPPORTED_TARGET,
                      where + "this artifact targets " + art.target +
-                         "; the " +
-                         (art.target == "cuda" ? std::string("CUDA")
-                                               : art.target) +
-                         " runtime is not built");
+                         ", which this runtime cannot run");
 
   const SectionInfo &code = art.sections[art.hostCodeSection];
   if (!model->code.load(model->bytes.get() + code.offset, code.size,
@@ -74,13 +83,6 @@ tsr_error *loadFromBytes(AlignedBytes bytes, size_t size,
   if (!entry)
     return makeError(err.code, where + err.message);
   model->entry = reinterpret_cast<tsr_model::Entry>(entry);
-
-  if (art.weightsSection >= 0) {
-    uint8_t *base =
-        model->bytes.get() + art.sections[art.weightsSection].offset;
-    for (const WeightSpec &w : art.weights)
-      model->weightData.push_back(base + w.offset);
-  }
   *out = model.release();
   return nullptr;
 }
@@ -148,6 +150,7 @@ const char *tsr_code_name(tsr_code code) {
   case TSR_ERR_UNSUPPORTED_TARGET: return "TSR_ERR_UNSUPPORTED_TARGET";
   case TSR_ERR_OUT_OF_MEMORY: return "TSR_ERR_OUT_OF_MEMORY";
   case TSR_ERR_INTERNAL: return "TSR_ERR_INTERNAL";
+  case TSR_ERR_DEVICE: return "TSR_ERR_DEVICE";
   case TSR_CODE_MAX_ENUM: break;
   }
   return "TSR_ERR_UNKNOWN";

@@ -3,6 +3,7 @@
 #define TESSERA_RUNTIME_MODEL_H
 
 #include "ArtifactParser.h"
+#include "Cuda.h"
 #include "HostCode.h"
 #include "Support.h"
 
@@ -43,6 +44,7 @@ struct tsr_model {
   tessera::runtime::HostCode code;
   Entry entry = nullptr;
   std::vector<void *> weightData; // one per manifest weight, 64-byte aligned
+  std::unique_ptr<tessera::runtime::CudaExecutor> cuda; // target "cuda"
 };
 
 #endif // TESSERA_RUNTIME_MODEL_H

@@ -165,6 +165,16 @@ extern "C" tsr_error *tsr_model_run(tsr_model *model, const tsr_tensor *inputs,
     if (!problems.empty())
       return makeError(problems.code, std::move(problems.text));
 
+    if (art.target == "cuda") {
+      Error err;
+      if (!model->cuda &&
+          !(model->cuda = CudaExecutor::create(art, model->bytes.get(),
+                                               model->weightData, &err)))
+        return makeError(err.code, "tsr_model_run: " + err.message);
+      if (!model->cuda->run(in, out, &err))
+        return makeError(err.code, "tsr_model_run: " + err.message);
+      return nullptr;
+    }
     // args = [inputs..., weights..., outputs...] (tessera-packed-v1).
     std::vector<void *> args;
     args.reserve(in.size() + model->weightData.size() + out.size());

@@ -58,7 +58,8 @@ enum TsrSectionKind {
   TSR_SECTION_MANIFEST = 1,
   TSR_SECTION_HOST_CODE = 2,
   TSR_SECTION_WEIGHTS = 3,
-  TSR_SECTION_PTX = 4, /* reserved for the CUDA target */
+  TSR_SECTION_PTX = 4,   /* PTX text of the kernels (target "cuda") */
+  TSR_SECTION_CUBIN = 5, /* ptxas output for manifest "gpu_arch" (optional) */
 };
 
 typedef struct TsrFileHeader {

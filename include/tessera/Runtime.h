@@ -69,6 +69,7 @@ typedef enum tsr_code {
   TSR_ERR_UNSUPPORTED_TARGET = 8, /* artifact for a target not built in */
   TSR_ERR_OUT_OF_MEMORY = 9,
   TSR_ERR_INTERNAL = 10,          /* code loading failed, broken invariant */
+  TSR_ERR_DEVICE = 11,            /* no GPU/driver, or a CUDA/cuBLAS call failed */
   TSR_CODE_MAX_ENUM = 0x7FFFFFFF  /* keeps the enum int-sized; not a code */
 } tsr_code;
 

@@ -5,6 +5,7 @@
 #include "lib/Compiler/ArtifactWriter.h"
 #include "lib/Import/Onnx/OnnxImporter.h"
 #include "lib/Pipelines/Pipelines.h"
+#include "lib/Target/PTX/PTXTarget.h"
 #include "lib/Target/CPU/CPUTarget.h"
 #include "passes/graph/Passes.h"
 #include "tessera/Artifact.h"
@@ -230,6 +231,59 @@ std::string printModule(ModuleOp m, bool elideLarge = false) {
   m->print(os, flags);
   return s;
 }
+/// The CUDA target after its pipeline: PTX, ptxas, launch plan, artifact.
+int finishCuda(ModuleOp module, const CompileOptions &opts, Manifest &manifest,
+               Timer &timer) {
+  if (opts.emit == "gpu")
+    return writeText(opts.outputPath, printModule(module, true)) ? 0 : 1;
+  ptx::GPUProgram prog;
+  std::string err;
+  if (!timer.step("launch plan",
+                  [&] { return ptx::extractProgram(module, prog, err); })) {
+    llvm::errs() << "tessera-compile: error: " << err << "\n";
+    return 1;
+  }
+  if (opts.emit == "ptx")
+    return writeText(opts.outputPath, prog.ptx) ? 0 : 1;
+  std::string cubin;
+  bool havePtxas = false;
+  if (!timer.step("ptxas", [&] {
+        return ptx::assemblePTX(prog.ptx, opts.gpuArch, cubin, havePtxas, err);
+      })) {
+    llvm::errs() << "tessera-compile: error: " << err << "\n";
+    return 1;
+  }
+  if (!havePtxas && opts.verbose)
+    llvm::errs() << "[tessera-compile] note: ptxas not found; the artifact "
+                    "holds PTX only (the driver JIT-compiles it at load)\n";
+  manifest.json["target"] = "cuda";
+  manifest.json["entry"] = "tessera_kernels";
+  manifest.json["gpu_arch"] = opts.gpuArch;
+  manifest.json["gpu"] = nlohmann::json::parse(prog.planJson);
+  std::vector<ArtifactSection> sections;
+  sections.push_back({TSR_SECTION_MANIFEST, manifest.json.dump(2)});
+  sections.push_back({TSR_SECTION_PTX, prog.ptx});
+  if (!cubin.empty())
+    sections.push_back({TSR_SECTION_CUBIN, cubin});
+  if (!manifest.weights.empty())
+    sections.push_back({TSR_SECTION_WEIGHTS, std::move(manifest.weights)});
+  std::string bytes = buildArtifact(sections);
+  if (!writeFileAtomically(opts.outputPath, bytes, err)) {
+    llvm::errs() << "tessera-compile: error: " << err << "\n";
+    return 1;
+  }
+  if (opts.verbose)
+    llvm::errs() << "[tessera-compile] wrote " << opts.outputPath << " ("
+                 << bytes.size() << " bytes): " << prog.kernels
+                 << " kernels (PTX " << prog.ptx.size() << " bytes"
+                 << (cubin.empty() ? "" : ", cubin " + std::to_string(cubin.size()) +
+                                              " bytes for " + opts.gpuArch)
+                 << "), " << prog.launches << " launches, " << prog.gemms
+                 << " cuBLAS GEMMs, arena " << prog.arenaBytes
+                 << " bytes (unplanned " << prog.naiveArenaBytes << ") in "
+                 << llvm::format("%.2f", timer.total) << " s\n";
+  return 0;
+}
 } // namespace
 
 bool parseInputShape(const std::string &spec,
@@ -287,16 +341,28 @@ int compile(const CompileOptions &opts) {
   SourceMgrDiagnosticHandler diagHandler(sourceMgr, &ctx, llvm::errs());
   Timer timer(opts.verbose);
 
-  if (opts.target != "cpu") {
-    llvm::errs() << "tessera-compile: error: target '" << opts.target
-                 << "' is not supported by this build (supported: cpu)\n";
+  const bool cuda = opts.target == "cuda";
+  if (opts.target != "cpu" && !cuda) {
+    llvm::errs() << "tessera-compile: error: unknown target '" << opts.target
+                 << "' (supported: cpu, cuda)\n";
     return 1;
   }
-  static const char *kEmits[] = {"artifact", "tessera", "linalg", "llvm",
-                                 "object",   "so"};
-  if (!llvm::is_contained(kEmits, opts.emit)) {
-    llvm::errs() << "tessera-compile: error: unknown --emit=" << opts.emit
-                 << " (artifact, tessera, linalg, llvm, object, so)\n";
+  static const char *kCpuEmits[] = {"artifact", "tessera", "linalg", "llvm",
+                                    "object",   "so"};
+  static const char *kCudaEmits[] = {"artifact", "tessera", "linalg", "gpu",
+                                     "ptx"};
+  if (cuda ? !llvm::is_contained(kCudaEmits, opts.emit)
+           : !llvm::is_contained(kCpuEmits, opts.emit)) {
+    llvm::errs() << "tessera-compile: error: --emit=" << opts.emit
+                 << " is not available for --target=" << opts.target << " ("
+                 << (cuda ? "artifact, tessera, linalg, gpu, ptx"
+                          : "artifact, tessera, linalg, llvm, object, so")
+                 << ")\n";
+    return 1;
+  }
+  if (cuda && opts.gpuArch != "sm_80" && opts.gpuArch != "sm_90") {
+    llvm::errs() << "tessera-compile: error: --gpu-arch=" << opts.gpuArch
+                 << " is not supported (sm_80, sm_90)\n";
     return 1;
   }
 
@@ -329,13 +395,20 @@ int compile(const CompileOptions &opts) {
   if (opts.emit == "tessera")
     return writeText(opts.outputPath, printModule(*module)) ? 0 : 1;
 
-  // 2. The registered CPU pipeline, stage by stage.
+  // 2. The registered pipeline of the target, stage by stage.
   CPUPipelineOptions po;
   po.minWeightElements = opts.minWeightElements;
   po.fuseElementwise = opts.fuseElementwise;
+  GPUPipelineOptions go;
+  go.minWeightElements = opts.minWeightElements;
+  go.fuseElementwise = opts.fuseElementwise;
+  go.chip = opts.gpuArch;
+  go.useLibrary = opts.gpuLibraryCalls;
+  const std::vector<PipelineStage> stages =
+      cuda ? gpuPipelineStages(go) : cpuPipelineStages(po);
   Manifest manifest;
   int stageIndex = 0;
-  for (const PipelineStage &stage : cpuPipelineStages(po)) {
+  for (const PipelineStage &stage : stages) {
     ++stageIndex;
     PassManager pm(&ctx);
     pm.enableVerifier(true);
@@ -358,7 +431,7 @@ int compile(const CompileOptions &opts) {
       // Name the stages up to and including the failing one.
       bool first = true;
       int i = 0;
-      for (const PipelineStage &s : cpuPipelineStages(po)) {
+      for (const PipelineStage &s : stages) {
         ++i;
         if (i < (stageIndex <= 2 ? 1 : 3) || i > stageIndex)
           continue;
@@ -384,6 +457,8 @@ int compile(const CompileOptions &opts) {
         return writeText(opts.outputPath, printModule(*module)) ? 0 : 1;
     }
   }
+  if (cuda)
+    return finishCuda(*module, opts, manifest, timer);
   if (opts.emit == "llvm")
     return writeText(opts.outputPath, printModule(*module)) ? 0 : 1;
 

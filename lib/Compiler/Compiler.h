@@ -20,9 +20,12 @@ struct CompileOptions {
   std::string outputPath; ///< artifact or IR output ("-" = stdout for IR)
   std::string target = "cpu";
   std::string cpu = "native";
+  std::string gpuArch = "sm_90"; ///< --target=cuda: sm_80 or sm_90
+  bool gpuLibraryCalls = true;   ///< --target=cuda: allow cuBLAS GEMMs
   int optLevel = 3;
   /// What to produce: "artifact", "tessera" (imported IR), "linalg",
-  /// "llvm" (LLVM dialect), "object", "so".
+  /// "llvm" (LLVM dialect), "object", "so"; for cuda "gpu" (kernels and
+  /// host program after the pipeline) and "ptx".
   std::string emit = "artifact";
   std::map<std::string, std::vector<int64_t>> inputShapes;
   std::string opStats; ///< "" or "json": print the ONNX op histogram

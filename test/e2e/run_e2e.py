@@ -33,6 +33,7 @@ under the repository root. `--runner ort` runs the cases through ONNX Runtime in
 """
 
 import argparse
+import struct
 import concurrent.futures
 import os
 import shutil
@@ -148,13 +149,22 @@ def run_case(cid, case_dir, res_root, args, tools):
 
     if args.runner == "tessera":
         artifact = os.path.join(rdir, "model.tsr")
-        res.t_compile, why = run_tool([tools["compile"], model, "-o", artifact], args.timeout,
-                                      "tessera-compile")
+        ccmd = [tools["compile"], model, "-o", artifact]
+        if args.target == "cuda":
+            ccmd += ["--target=cuda", "--gpu-arch=" + args.gpu_arch]
+        res.t_compile, why = run_tool(ccmd, args.timeout, "tessera-compile")
         if why:
             res.reason = "compile failed: " + why
             return res
         if not os.path.isfile(artifact):
             res.reason = "compile succeeded but wrote no %s" % artifact
+            return res
+        if args.compile_only:
+            kinds = section_kinds(artifact)
+            if args.target == "cuda" and ptxas_available() and KIND_CUBIN not in kinds:
+                res.reason = "ptxas is installed but the artifact has no cubin section"
+                return res
+            res.ok, res.err, res.scale = True, 0.0, 1.0
             return res
         cmd = [tools["run"], artifact] + feeds + ["--output-dir", out_dir]
         what = "tessera-run"
@@ -190,6 +200,26 @@ def run_case(cid, case_dir, res_root, args, tools):
     else:
         res.ok = True
     return res
+
+
+KIND_CUBIN = 5  # TSR_SECTION_CUBIN, include/tessera/Artifact.h
+SKIP_RC = 77    # CTest SKIP_RETURN_CODE
+NO_DEVICE = ("no CUDA driver", "CUDA_ERROR_NO_DEVICE", "CUDA_ERROR_STUB_LIBRARY",
+             "no CUDA device")
+
+
+def section_kinds(path):
+    """Section kinds of an artifact (header: 64 bytes, section_count at 12; 32-byte entries)."""
+    with open(path, "rb") as f:
+        head = f.read(64)
+        count = struct.unpack_from("<I", head, 12)[0]
+        table = f.read(32 * count)
+    return [struct.unpack_from("<I", table, 32 * i)[0] for i in range(count)]
+
+
+def ptxas_available():
+    return bool(os.environ.get("TESSERA_PTXAS")) or os.access(
+        "/usr/local/cuda/bin/ptxas", os.X_OK) or shutil.which("ptxas") is not None
 
 
 def fmt_times(res):
@@ -236,6 +266,12 @@ def main(argv=None):
     ap.add_argument("-j", "--jobs", type=int, default=1, help="cases run in parallel")
     ap.add_argument("--timeout", type=int, default=900, help="seconds per tool invocation")
     ap.add_argument("--runner", choices=["tessera", "ort"], default="tessera")
+    ap.add_argument("--target", choices=["cpu", "cuda"], default="cpu",
+                    help="tessera-compile --target (default %(default)s)")
+    ap.add_argument("--gpu-arch", default="sm_90", help="--target=cuda: GPU architecture")
+    ap.add_argument("--compile-only", action="store_true",
+                    help="compile only; with --target=cuda also require that ptxas assembled "
+                         "the kernels (a 'cubin' section in the artifact)")
     ap.add_argument("--rtol", type=float, default=caselib.RTOL,
                     help="tolerance relative to max(1, max|ref|) (default %(default)g)")
     ap.add_argument("--regen", action="store_true", help="regenerate the selected cases")
@@ -307,14 +343,18 @@ def main(argv=None):
     if n_gen:
         print("generated %d case(s) in %.1fs" % (n_gen, time.time() - t_gen), flush=True)
 
-    res_root = os.path.join(workdir, "results", args.runner)
+    res_root = os.path.join(workdir, "results", args.runner +
+                            ("-" + args.target if args.target != "cpu" else ""))
     lock = threading.Lock()
     counts = {"PASS": 0, "FAIL": 0, "XFAIL": 0, "XPASS": 0}
     failed_ids = []
 
     def report(res):
         xf = res.cid in xfail
-        if res.ok:
+        if res.ok and args.compile_only:
+            status = "XPASS" if xf else "PASS"
+            line = "%s %s (compiled in %.2fs)" % (status, res.cid, res.t_compile or 0.0)
+        elif res.ok:
             status = "XPASS" if xf else "PASS"
             line = "%s %s (max_abs_err=%.3g, scale=%.4g%s)" % (
                 status, res.cid, res.err, res.scale,
@@ -333,6 +373,15 @@ def main(argv=None):
     for r in results.values():
         report(r)
     todo = [(g, c) for g, c in selected if c not in results]
+    if args.target == "cuda" and not args.compile_only and todo:
+        # A machine without a usable GPU skips the suite (reported as skipped, not passed).
+        g, c = todo[0]
+        first = run_case(c, os.path.join(workdir, g, c), res_root, args, tools)
+        if not first.ok and any(k in (first.reason or "") for k in NO_DEVICE):
+            print("SKIPPED: no usable GPU: %s" % first.reason, flush=True)
+            return SKIP_RC
+        report(first)
+        todo = todo[1:]
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         futs = [pool.submit(run_case, c, os.path.join(workdir, g, c), res_root, args, tools)
                 for g, c in todo]

@@ -12,14 +12,23 @@ static cl::opt<std::string> input(cl::Positional, cl::desc("<model.onnx | model.
                                   cl::cat(cat));
 static cl::opt<std::string> output("o", cl::desc("Output file (artifact, or IR with --emit; '-' = stdout)"),
                                    cl::value_desc("file"), cl::cat(cat));
-static cl::opt<std::string> target("target", cl::desc("Target: cpu"),
-                                   cl::init("cpu"), cl::cat(cat));
+static cl::opt<std::string> target("target",
+    cl::desc("Target: cpu (host shared object) or cuda (PTX kernels, cuBLAS)"),
+    cl::init("cpu"), cl::cat(cat));
+static cl::opt<std::string> gpuArch("gpu-arch",
+    cl::desc("--target=cuda: GPU architecture, sm_90 (default) or sm_80"),
+    cl::init("sm_90"), cl::cat(cat));
+static cl::opt<bool> noLibrary("no-library-calls",
+    cl::desc("--target=cuda: generate every GEMM as a kernel (no cuBLAS)"),
+    cl::cat(cat));
 static cl::opt<std::string> cpu("cpu", cl::desc("Host CPU to tune for: native or an LLVM CPU name (e.g. x86-64-v3)"),
                                 cl::init("native"), cl::cat(cat));
 static cl::opt<int> optLevel("O", cl::desc("LLVM optimisation level 0-3"),
                              cl::init(3), cl::Prefix, cl::cat(cat));
 static cl::opt<std::string> emit("emit",
-    cl::desc("What to write: artifact (default), tessera (imported IR), linalg, llvm (LLVM dialect), object, so"),
+    cl::desc("What to write: artifact (default), tessera (imported IR), linalg; "
+             "cpu: llvm (LLVM dialect), object, so; cuda: gpu (kernels and host "
+             "program), ptx"),
     cl::init("artifact"), cl::cat(cat));
 static cl::list<std::string> inputShape("input-shape",
     cl::desc("Fix an input's shape: NAME=D0xD1x... (repeatable)"), cl::cat(cat));
@@ -65,6 +74,8 @@ int main(int argc, char **argv) {
     o.outputPath = output;
   o.target = target;
   o.cpu = cpu;
+  o.gpuArch = gpuArch;
+  o.gpuLibraryCalls = !noLibrary;
   o.optLevel = optLevel;
   o.opStats = opStats;
   if (!o.opStats.empty() && o.opStats != "json") {

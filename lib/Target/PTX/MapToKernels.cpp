@@ -251,10 +251,15 @@ struct MapToKernels
     for (unsigned i = 0; i < iters.size(); ++i)
       if (iters[i] != utils::IteratorType::parallel)
         perm.push_back(i);
-    auto inter = linalg::interchangeGenericOp(rw, gen, perm);
-    if (failed(inter))
-      return gen.emitOpError("loop interchange failed");
-    gen = *inter;
+    bool identity = true;
+    for (unsigned i = 0; i < perm.size(); ++i)
+      identity &= perm[i] == i;
+    if (!identity) {
+      auto inter = linalg::interchangeGenericOp(rw, gen, perm);
+      if (failed(inter))
+        return gen.emitOpError("loop interchange failed");
+      gen = *inter;
+    }
 
     // Lower to loops and collect what was created between the neighbours.
     Block *block = gen->getBlock();

@@ -1,0 +1,445 @@
+//===- runtime/Cuda.cpp - executor for "cuda" artifacts -------------------===//
+#include "Cuda.h"
+
+#include "tessera/Artifact.h"
+
+#include <dlfcn.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+namespace tessera::runtime {
+namespace {
+
+// The subset of the CUDA driver API and cuBLAS used here, declared by hand:
+// the runtime must build without CUDA headers. Types follow cuda.h.
+using CUresult = int;
+using CUdevice = int;
+using CUdeviceptr = unsigned long long;
+using CUcontext = struct CUctx_st *;
+using CUmodule = struct CUmod_st *;
+using CUfunction = struct CUfunc_st *;
+using CUstream = struct CUstream_st *;
+using CUgraph = struct CUgraph_st *;
+using CUgraphExec = struct CUgraphExec_st *;
+using cublasHandle_t = struct cublasContext *;
+constexpr int kAttrCCMajor = 75, kAttrCCMinor = 76;
+constexpr int kCaptureModeThreadLocal = 1;
+constexpr int kCublasOpN = 0;
+
+struct Driver {
+  void *lib = nullptr;
+  CUresult (*cuInit)(unsigned);
+  CUresult (*cuDeviceGetCount)(int *);
+  CUresult (*cuDeviceGet)(CUdevice *, int);
+  CUresult (*cuDeviceGetAttribute)(int *, int, CUdevice);
+  CUresult (*cuDeviceGetName)(char *, int, CUdevice);
+  CUresult (*cuDevicePrimaryCtxRetain)(CUcontext *, CUdevice);
+  CUresult (*cuDevicePrimaryCtxRelease)(CUdevice);
+  CUresult (*cuCtxSetCurrent)(CUcontext);
+  CUresult (*cuModuleLoadData)(CUmodule *, const void *);
+  CUresult (*cuModuleUnload)(CUmodule);
+  CUresult (*cuModuleGetFunction)(CUfunction *, CUmodule, const char *);
+  CUresult (*cuMemAlloc)(CUdeviceptr *, size_t);
+  CUresult (*cuMemFree)(CUdeviceptr);
+  CUresult (*cuMemcpyHtoD)(CUdeviceptr, const void *, size_t);
+  CUresult (*cuMemcpyDtoH)(void *, CUdeviceptr, size_t);
+  CUresult (*cuMemsetD8)(CUdeviceptr, unsigned char, size_t);
+  CUresult (*cuStreamCreate)(CUstream *, unsigned);
+  CUresult (*cuStreamDestroy)(CUstream);
+  CUresult (*cuStreamSynchronize)(CUstream);
+  CUresult (*cuLaunchKernel)(CUfunction, unsigned, unsigned, unsigned,
+                             unsigned, unsigned, unsigned, unsigned, CUstream,
+                             void **, void **);
+  CUresult (*cuGetErrorName)(CUresult, const char **);
+  CUresult (*cuStreamBeginCapture)(CUstream, int);
+  CUresult (*cuStreamEndCapture)(CUstream, CUgraph *);
+  CUresult (*cuGraphInstantiateWithFlags)(CUgraphExec *, CUgraph,
+                                          unsigned long long);
+  CUresult (*cuGraphLaunch)(CUgraphExec, CUstream);
+  CUresult (*cuGraphExecDestroy)(CUgraphExec);
+  CUresult (*cuGraphDestroy)(CUgraph);
+};
+
+struct Cublas {
+  void *lib = nullptr;
+  int (*create)(cublasHandle_t *);
+  int (*destroy)(cublasHandle_t);
+  int (*setStream)(cublasHandle_t, CUstream);
+  int (*sgemmStridedBatched)(cublasHandle_t, int, int, int, int, int,
+                             const float *, const float *, int, long long,
+                             const float *, int, long long, const float *,
+                             float *, int, long long, int);
+};
+
+template <typename T> bool sym(void *lib, const char *name, T &out) {
+  out = reinterpret_cast<T>(dlsym(lib, name));
+  return out != nullptr;
+}
+
+/// Names of the driver errors a user is likely to meet, for when
+/// cuGetErrorName itself is unavailable (e.g. the toolkit's stub library).
+const char *knownErrorName(CUresult r) {
+  switch (r) {
+  case 2: return "CUDA_ERROR_OUT_OF_MEMORY";
+  case 3: return "CUDA_ERROR_NOT_INITIALIZED";
+  case 34: return "CUDA_ERROR_STUB_LIBRARY (the toolkit's stub libcuda, no "
+                  "real driver is installed)";
+  case 35: return "CUDA_ERROR_INSUFFICIENT_DRIVER";
+  case 100: return "CUDA_ERROR_NO_DEVICE";
+  case 209: return "CUDA_ERROR_NO_BINARY_FOR_GPU";
+  case 218: return "CUDA_ERROR_INVALID_PTX";
+  case 222: return "CUDA_ERROR_UNSUPPORTED_PTX_VERSION";
+  default: return nullptr;
+  }
+}
+
+bool deviceError(Error *err, std::string msg) {
+  err->code = TSR_ERR_DEVICE;
+  err->message = std::move(msg);
+  return false;
+}
+
+/// Loads libcuda once per process.
+const Driver *loadDriver(Error *err) {
+  static Driver d;
+  static std::string failure;
+  static bool tried = false;
+  if (tried) {
+    if (!failure.empty())
+      deviceError(err, failure);
+    return failure.empty() ? &d : nullptr;
+  }
+  tried = true;
+  d.lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+  if (!d.lib) {
+    const char *e = dlerror();
+    failure = std::string("no CUDA driver: cannot load libcuda.so.1 (") +
+              (e ? e : "unknown error") +
+              "); a cuda artifact needs an NVIDIA GPU and its driver";
+    return deviceError(err, failure), nullptr;
+  }
+  bool ok = sym(d.lib, "cuInit", d.cuInit) &&
+            sym(d.lib, "cuDeviceGetCount", d.cuDeviceGetCount) &&
+            sym(d.lib, "cuDeviceGet", d.cuDeviceGet) &&
+            sym(d.lib, "cuDeviceGetAttribute", d.cuDeviceGetAttribute) &&
+            sym(d.lib, "cuDeviceGetName", d.cuDeviceGetName) &&
+            sym(d.lib, "cuDevicePrimaryCtxRetain", d.cuDevicePrimaryCtxRetain) &&
+            sym(d.lib, "cuDevicePrimaryCtxRelease_v2",
+                d.cuDevicePrimaryCtxRelease) &&
+            sym(d.lib, "cuCtxSetCurrent", d.cuCtxSetCurrent) &&
+            sym(d.lib, "cuModuleLoadData", d.cuModuleLoadData) &&
+            sym(d.lib, "cuModuleUnload", d.cuModuleUnload) &&
+            sym(d.lib, "cuModuleGetFunction", d.cuModuleGetFunction) &&
+            sym(d.lib, "cuMemAlloc_v2", d.cuMemAlloc) &&
+            sym(d.lib, "cuMemFree_v2", d.cuMemFree) &&
+            sym(d.lib, "cuMemcpyHtoD_v2", d.cuMemcpyHtoD) &&
+            sym(d.lib, "cuMemcpyDtoH_v2", d.cuMemcpyDtoH) &&
+            sym(d.lib, "cuMemsetD8_v2", d.cuMemsetD8) &&
+            sym(d.lib, "cuStreamCreate", d.cuStreamCreate) &&
+            sym(d.lib, "cuStreamDestroy_v2", d.cuStreamDestroy) &&
+            sym(d.lib, "cuStreamSynchronize", d.cuStreamSynchronize) &&
+            sym(d.lib, "cuLaunchKernel", d.cuLaunchKernel) &&
+            sym(d.lib, "cuGetErrorName", d.cuGetErrorName) &&
+            sym(d.lib, "cuStreamBeginCapture_v2", d.cuStreamBeginCapture) &&
+            sym(d.lib, "cuStreamEndCapture", d.cuStreamEndCapture) &&
+            sym(d.lib, "cuGraphInstantiateWithFlags",
+                d.cuGraphInstantiateWithFlags) &&
+            sym(d.lib, "cuGraphLaunch", d.cuGraphLaunch) &&
+            sym(d.lib, "cuGraphExecDestroy", d.cuGraphExecDestroy) &&
+            sym(d.lib, "cuGraphDestroy", d.cuGraphDestroy);
+  if (!ok) {
+    failure = "the CUDA driver (libcuda.so.1) lacks a needed entry point; "
+              "it is too old for this runtime";
+    return deviceError(err, failure), nullptr;
+  }
+  return &d;
+}
+
+const Cublas *loadCublas(Error *err) {
+  static Cublas c;
+  static std::string failure;
+  static bool tried = false;
+  if (tried) {
+    if (!failure.empty())
+      deviceError(err, failure);
+    return failure.empty() ? &c : nullptr;
+  }
+  tried = true;
+  for (const char *name : {"libcublas.so.13", "libcublas.so.12", "libcublas.so"})
+    if ((c.lib = dlopen(name, RTLD_NOW | RTLD_LOCAL)))
+      break;
+  if (!c.lib) {
+    failure = "this model calls cuBLAS, but libcublas.so.13/.12 cannot be "
+              "loaded (is the CUDA toolkit's lib64 on the library path?)";
+    return deviceError(err, failure), nullptr;
+  }
+  if (!sym(c.lib, "cublasCreate_v2", c.create) ||
+      !sym(c.lib, "cublasDestroy_v2", c.destroy) ||
+      !sym(c.lib, "cublasSetStream_v2", c.setStream) ||
+      !sym(c.lib, "cublasSgemmStridedBatched", c.sgemmStridedBatched)) {
+    failure = "libcublas lacks cublasSgemmStridedBatched or friends";
+    return deviceError(err, failure), nullptr;
+  }
+  return &c;
+}
+
+class Executor final : public CudaExecutor {
+public:
+  ~Executor() override {
+    if (!d)
+      return;
+    d->cuCtxSetCurrent(ctx);
+    if (graphExec)
+      d->cuGraphExecDestroy(graphExec);
+    if (blas && handle)
+      blas->destroy(handle);
+    for (CUdeviceptr p : allocations)
+      d->cuMemFree(p);
+    if (module)
+      d->cuModuleUnload(module);
+    if (stream)
+      d->cuStreamDestroy(stream);
+    if (ctx)
+      d->cuDevicePrimaryCtxRelease(device);
+  }
+
+  bool check(CUresult r, const char *what, Error *err) {
+    if (r == 0)
+      return true;
+    const char *name = nullptr;
+    if (d->cuGetErrorName(r, &name) != 0 || !name)
+      name = knownErrorName(r);
+    return deviceError(err, std::string(what) + " failed: " +
+                                (name ? name : "CUDA error") + " (" +
+                                std::to_string(r) + ")");
+  }
+
+  bool init(const ParsedArtifact &a, const uint8_t *bytes,
+            const std::vector<void *> &weights, Error *err) {
+    art = &a;
+    if (!(d = loadDriver(err)))
+      return false;
+    if (!check(d->cuInit(0), "cuInit", err))
+      return false;
+    int count = 0;
+    if (!check(d->cuDeviceGetCount(&count), "cuDeviceGetCount", err))
+      return false;
+    int ordinal = 0;
+    if (const char *e = std::getenv("TESSERA_CUDA_DEVICE"))
+      ordinal = std::atoi(e);
+    if (count == 0 || ordinal < 0 || ordinal >= count)
+      return deviceError(err, "no CUDA device " + std::to_string(ordinal) +
+                                  " (" + std::to_string(count) + " found)");
+    if (!check(d->cuDeviceGet(&device, ordinal), "cuDeviceGet", err) ||
+        !check(d->cuDevicePrimaryCtxRetain(&ctx, device),
+               "cuDevicePrimaryCtxRetain", err) ||
+        !check(d->cuCtxSetCurrent(ctx), "cuCtxSetCurrent", err) ||
+        !check(d->cuStreamCreate(&stream, 1 /*non-blocking*/),
+               "cuStreamCreate", err))
+      return false;
+
+    // Prefer the cubin when it was built for this device's architecture.
+    int major = 0, minor = 0;
+    d->cuDeviceGetAttribute(&major, kAttrCCMajor, device);
+    d->cuDeviceGetAttribute(&minor, kAttrCCMinor, device);
+    std::string devArch = "sm_" + std::to_string(major * 10 + minor);
+    std::string image;
+    if (a.cubinSection >= 0 && devArch == a.gpu.arch) {
+      const SectionInfo &s = a.sections[a.cubinSection];
+      image.assign(reinterpret_cast<const char *>(bytes + s.offset), s.size);
+    } else {
+      const SectionInfo &s = a.sections[a.ptxSection];
+      image.assign(reinterpret_cast<const char *>(bytes + s.offset), s.size);
+      image.push_back('\0');
+    }
+    if (!check(d->cuModuleLoadData(&module, image.data()),
+               ("loading the kernels (built for " + a.gpu.arch + ", device is " +
+                devArch + ")")
+                   .c_str(),
+               err))
+      return false;
+
+    // Device memory: arena, weights, inputs, outputs.
+    if (a.gpu.arenaBytes && !alloc(a.gpu.arenaBytes, arena, err))
+      return false;
+    size_t nargs = a.inputs.size() + a.weights.size() + a.outputs.size();
+    argPtrs.assign(nargs, 0);
+    for (size_t i = 0; i < nargs; ++i) {
+      uint64_t size = argBytes(i);
+      if (size && !alloc(size, argPtrs[i], err))
+        return false;
+    }
+    for (size_t w = 0; w < a.weights.size(); ++w)
+      if (a.weights[w].byteSize &&
+          !check(d->cuMemcpyHtoD(argPtrs[a.inputs.size() + w], weights[w],
+                                 a.weights[w].byteSize),
+                 "uploading a weight", err))
+        return false;
+    for (const GpuBuffer &b : a.gpu.buffers)
+      if (b.kind == GpuBuffer::Const && b.bytes &&
+          !check(d->cuMemcpyHtoD(arena + b.offset, b.data.data(), b.bytes),
+                 "uploading a constant", err))
+        return false;
+
+    // Kernels and per-step parameters.
+    for (const GpuStep &s : a.gpu.steps) {
+      Prepared p;
+      if (s.op == GpuStep::Launch) {
+        if (!check(d->cuModuleGetFunction(&p.fn, module, s.kernel.c_str()),
+                   ("finding kernel '" + s.kernel + "'").c_str(), err))
+          return false;
+        for (const GpuRef &r : s.args)
+          p.values.push_back(address(r));
+      } else if (!blas) {
+        if (!(blas = loadCublas(err)))
+          return false;
+        if (blas->create(&handle) != 0 || blas->setStream(handle, stream) != 0)
+          return deviceError(err, "cublasCreate/cublasSetStream failed");
+      }
+      prepared.push_back(std::move(p));
+    }
+    for (Prepared &p : prepared)
+      for (CUdeviceptr &v : p.values)
+        p.params.push_back(&v);
+    const char *g = std::getenv("TESSERA_CUDA_GRAPHS");
+    useGraphs = !(g && std::strcmp(g, "0") == 0);
+    return true;
+  }
+
+  bool run(const std::vector<void *> &inputs,
+           const std::vector<void *> &outputs, Error *err) override {
+    if (!check(d->cuCtxSetCurrent(ctx), "cuCtxSetCurrent", err))
+      return false;
+    for (size_t i = 0; i < inputs.size(); ++i)
+      if (art->inputs[i].byteSize &&
+          !check(d->cuMemcpyHtoD(argPtrs[i], inputs[i], art->inputs[i].byteSize),
+                 "copying an input to the device", err))
+        return false;
+    if (graphExec) {
+      if (!check(d->cuGraphLaunch(graphExec, stream), "cuGraphLaunch", err))
+        return false;
+    } else if (useGraphs && runs > 0) {
+      // Capture once the eager run has shown every step works.
+      CUgraph graph = nullptr;
+      if (!check(d->cuStreamBeginCapture(stream, kCaptureModeThreadLocal),
+                 "cuStreamBeginCapture", err))
+        return false;
+      bool ok = enqueue(err);
+      CUresult end = d->cuStreamEndCapture(stream, &graph);
+      if (!ok || !check(end, "cuStreamEndCapture", err))
+        return false;
+      CUresult inst = d->cuGraphInstantiateWithFlags(&graphExec, graph, 0);
+      d->cuGraphDestroy(graph);
+      if (!check(inst, "cuGraphInstantiateWithFlags", err) ||
+          !check(d->cuGraphLaunch(graphExec, stream), "cuGraphLaunch", err))
+        return false;
+    } else if (!enqueue(err)) {
+      return false;
+    }
+    if (!check(d->cuStreamSynchronize(stream), "running the model", err))
+      return false;
+    size_t outBase = art->inputs.size() + art->weights.size();
+    for (size_t i = 0; i < outputs.size(); ++i)
+      if (art->outputs[i].byteSize &&
+          !check(d->cuMemcpyDtoH(outputs[i], argPtrs[outBase + i],
+                                 art->outputs[i].byteSize),
+                 "copying an output from the device", err))
+        return false;
+    ++runs;
+    return true;
+  }
+
+private:
+  struct Prepared {
+    CUfunction fn = nullptr;
+    std::vector<CUdeviceptr> values;
+    std::vector<void *> params;
+  };
+
+  uint64_t argBytes(size_t i) const {
+    if (i < art->inputs.size())
+      return art->inputs[i].byteSize;
+    i -= art->inputs.size();
+    if (i < art->weights.size())
+      return art->weights[i].byteSize;
+    return art->outputs[i - art->weights.size()].byteSize;
+  }
+
+  bool alloc(uint64_t bytes, CUdeviceptr &out, Error *err) {
+    if (!check(d->cuMemAlloc(&out, bytes),
+               ("allocating " + std::to_string(bytes) + " bytes on the GPU")
+                   .c_str(),
+               err))
+      return false;
+    allocations.push_back(out);
+    return true;
+  }
+
+  CUdeviceptr address(const GpuRef &r) const {
+    const GpuBuffer &b = art->gpu.buffers[r.buffer];
+    CUdeviceptr base =
+        b.kind == GpuBuffer::Arg ? argPtrs[b.argIndex] : arena + b.offset;
+    return base + r.offset;
+  }
+
+  bool enqueue(Error *err) {
+    for (size_t i = 0; i < art->gpu.steps.size(); ++i) {
+      const GpuStep &s = art->gpu.steps[i];
+      Prepared &p = prepared[i];
+      if (s.op == GpuStep::Launch) {
+        CUresult r = d->cuLaunchKernel(p.fn, s.grid[0], s.grid[1], s.grid[2],
+                                       s.block[0], s.block[1], s.block[2], 0,
+                                       stream, p.params.data(), nullptr);
+        if (!check(r, ("launching " + s.kernel + " (" + s.loc + ")").c_str(),
+                   err))
+          return false;
+        continue;
+      }
+      // Row-major C = A B is column-major C^T = B^T A^T.
+      const float one = 1.0f;
+      auto ptr = [&](const GpuRef &r) {
+        return reinterpret_cast<float *>(address(r));
+      };
+      long long strideA = s.aBatched ? s.m * s.k : 0;
+      long long strideB = s.bBatched ? s.k * s.n : 0;
+      int st = blas->sgemmStridedBatched(
+          handle, kCublasOpN, kCublasOpN, int(s.n), int(s.m), int(s.k), &one,
+          ptr(s.b), int(s.n), strideB, ptr(s.a), int(s.k), strideA, &one,
+          ptr(s.c), int(s.n), (long long)s.m * s.n, int(s.batch));
+      if (st != 0)
+        return deviceError(err, "cublasSgemmStridedBatched failed with status " +
+                                    std::to_string(st) + " (" + s.loc + ")");
+    }
+    return true;
+  }
+
+  const ParsedArtifact *art = nullptr;
+  const Driver *d = nullptr;
+  const Cublas *blas = nullptr;
+  cublasHandle_t handle = nullptr;
+  CUdevice device = 0;
+  CUcontext ctx = nullptr;
+  CUstream stream = nullptr;
+  CUmodule module = nullptr;
+  CUgraphExec graphExec = nullptr;
+  CUdeviceptr arena = 0;
+  std::vector<CUdeviceptr> argPtrs, allocations;
+  std::vector<Prepared> prepared;
+  bool useGraphs = true;
+  int64_t runs = 0;
+};
+
+} // namespace
+
+std::unique_ptr<CudaExecutor>
+CudaExecutor::create(const ParsedArtifact &art, const uint8_t *artifactBytes,
+                     const std::vector<void *> &weights, Error *err) {
+  auto e = std::make_unique<Executor>();
+  if (!e->init(art, artifactBytes, weights, err))
+    return nullptr;
+  return e;
+}
+
+} // namespace tessera::runtime
