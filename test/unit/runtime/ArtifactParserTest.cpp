@@ -83,17 +83,120 @@ TEST(ArtifactParser, ParsesAValidArtifact) {
   EXPECT_EQ(p.ptxSection, -1);
 }
 
-TEST(ArtifactParser, AcceptsACudaArtifactWithoutHostCode) {
-  // The parser accepts every target the format defines; the loader decides.
+namespace {
+/// A cuda manifest: x (arg 0, 24 bytes) -> kernel k0 -> arena slot -> a GEMM
+/// into y (arg 4); one constant.
+json cudaManifest() {
   json m = testManifest("cuda");
-  Bytes a = writeArtifact({{TSR_SECTION_MANIFEST, toBytes(m.dump())},
-                           {TSR_SECTION_WEIGHTS, testWeights()},
-                           {TSR_SECTION_PTX, toBytes("// ptx")}});
-  const ParsedArtifact p = parseOk(a);
+  m["entry"] = "tessera_kernels";
+  m["gpu_arch"] = "sm_90";
+  json ref0 = {{"buffer", 0}, {"offset", 0}};
+  m["gpu"] = {
+      {"arena_bytes", 512},
+      {"kernel_module", "tessera_kernels"},
+      {"buffers",
+       {{{"kind", "arg"}, {"index", 0}, {"bytes", 24}},
+        {{"kind", "arena"}, {"offset", 0}, {"bytes", 24}},
+        {{"kind", "arg"}, {"index", 4}, {"bytes", 24}},
+        {{"kind", "const"}, {"offset", 256}, {"bytes", 8},
+         {"splat", {0, 0, 128, 63}}, {"count", 2}}}},
+      {"steps",
+       {{{"op", "launch"}, {"kernel", "k0"}, {"grid", {1, 1, 1}},
+         {"block", {6, 1, 1}}, {"args", {ref0, {{"buffer", 1}, {"offset", 0}}}},
+         {"loc", "x"}},
+        {{"op", "gemm"}, {"dtype", "f32"}, {"batch", 1}, {"m", 2}, {"n", 2},
+         {"k", 3}, {"a", {{"buffer", 1}, {"offset", 0}}},
+         {"b", {{"buffer", 0}, {"offset", 0}}},
+         {"c", {{"buffer", 2}, {"offset", 0}}}, {"a_batched", false},
+         {"b_batched", false}, {"loc", "mm"}}}}};
+  return m;
+}
+
+Bytes cudaArtifact(const json &m) {
+  return writeArtifact({{TSR_SECTION_MANIFEST, toBytes(m.dump())},
+                        {TSR_SECTION_WEIGHTS, testWeights()},
+                        {TSR_SECTION_PTX, toBytes("// ptx")}});
+}
+
+void expectParseError(const Bytes &a, const std::string &substring) {
+  ParsedArtifact parsed;
+  Error err;
+  EXPECT_FALSE(tsr_internal_parse_artifact(a.data(), a.size(), &parsed, &err));
+  EXPECT_NE(err.message.find(substring), std::string::npos) << err.message;
+}
+} // namespace
+
+TEST(ArtifactParser, ParsesACudaLaunchPlan) {
+  const ParsedArtifact p = parseOk(cudaArtifact(cudaManifest()));
   EXPECT_EQ(p.target, "cuda");
   EXPECT_GE(p.ptxSection, 0);
-  expectLoadError(a, TSR_ERR_UNSUPPORTED_TARGET,
-                  "this artifact targets cuda; the CUDA runtime is not built");
+  EXPECT_EQ(p.gpu.arch, "sm_90");
+  EXPECT_EQ(p.gpu.arenaBytes, 512u);
+  ASSERT_EQ(p.gpu.buffers.size(), 4u);
+  EXPECT_EQ(p.gpu.buffers[2].argIndex, 4u);
+  // The splat constant is expanded: two floats 1.0.
+  const std::vector<uint8_t> one = {0, 0, 128, 63, 0, 0, 128, 63};
+  EXPECT_EQ(p.gpu.buffers[3].data, one);
+  ASSERT_EQ(p.gpu.steps.size(), 2u);
+  EXPECT_EQ(p.gpu.steps[0].kernel, "k0");
+  EXPECT_EQ(p.gpu.steps[0].block[0], 6u);
+  EXPECT_EQ(p.gpu.steps[1].op, tessera::runtime::GpuStep::Gemm);
+  EXPECT_EQ(p.gpu.steps[1].k, 3);
+}
+
+TEST(ArtifactParser, RejectsBadCudaLaunchPlans) {
+  json m = cudaManifest();
+  m.erase("gpu");
+  expectParseError(cudaArtifact(m), "missing required field 'gpu'");
+  m = cudaManifest();
+  m["gpu"]["buffers"][1]["offset"] = 500; // 24 bytes past a 512-byte arena
+  expectParseError(cudaArtifact(m), "are outside the arena");
+  m = cudaManifest();
+  m["gpu"]["buffers"][0]["bytes"] = 25;
+  expectParseError(cudaArtifact(m), "differs from argument 0's 24 bytes");
+  m = cudaManifest();
+  m["gpu"]["buffers"][0]["index"] = 6;
+  expectParseError(cudaArtifact(m), "is not an argument");
+  m = cudaManifest();
+  m["gpu"]["steps"][1]["m"] = 3; // 3x3 floats do not fit the 24-byte arena slot
+  expectParseError(cudaArtifact(m), "do not fit buffer 1");
+  m = cudaManifest();
+  m["gpu"]["steps"][0]["block"] = {64, 32, 1};
+  expectParseError(cudaArtifact(m), "2048 threads per block");
+  m = cudaManifest();
+  m["gpu"]["steps"][0]["args"][0]["buffer"] = 9;
+  expectParseError(cudaArtifact(m), "is not a buffer");
+  m = cudaManifest();
+  m["gpu"]["buffers"][3]["count"] = 3;
+  expectParseError(cudaArtifact(m), "x count does not make 8 bytes");
+  m = cudaManifest();
+  m["gpu"]["steps"][1]["op"] = "conv";
+  expectParseError(cudaArtifact(m), "expected launch or gemm");
+  Bytes noPtx = writeArtifact({{TSR_SECTION_MANIFEST, toBytes(cudaManifest().dump())},
+                               {TSR_SECTION_WEIGHTS, testWeights()}});
+  expectParseError(noPtx, "has no 'ptx' section");
+}
+
+TEST(ArtifactParser, CudaArtifactLoadsAndRunFailsClearlyWithoutADevice) {
+  // Loading validates and keeps the artifact (inspectable without a GPU);
+  // the first run opens the device. Here there is none, or (on a GPU
+  // machine) device 999 does not exist: either way TSR_ERR_DEVICE.
+  setenv("TESSERA_CUDA_DEVICE", "999", 1);
+  Bytes a = cudaArtifact(cudaManifest());
+  tsr_model *model = nullptr;
+  ASSERT_TSR_OK(tsr_model_load_memory(a.data(), a.size(), &model));
+  EXPECT_STREQ(tsr_model_target(model), "cuda");
+  std::vector<float> x(6), y(6);
+  std::vector<int32_t> b(3);
+  double total = 0;
+  const int64_t s23[] = {2, 3}, s3[] = {3};
+  tsr_tensor in[2] = {{"x", TSR_DTYPE_F32, 2, s23, x.data(), 24},
+                      {"b", TSR_DTYPE_I32, 1, s3, b.data(), 12}};
+  tsr_tensor out[2] = {{"y", TSR_DTYPE_F32, 2, s23, y.data(), 24},
+                       {"total", TSR_DTYPE_F64, 0, nullptr, &total, 8}};
+  EXPECT_TSR_ERROR(tsr_model_run(model, in, 2, out, 2), TSR_ERR_DEVICE, "CUDA");
+  tsr_model_free(model);
+  unsetenv("TESSERA_CUDA_DEVICE");
 }
 
 TEST(ArtifactParser, WeightsAreOptional) {
