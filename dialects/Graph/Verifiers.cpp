@@ -185,9 +185,10 @@ LogicalResult LayerNormOp::verify() {
 
 LogicalResult SoftmaxOp::verify() {
   int64_t rank = shapeOf(getInput()).size();
-  if (getAxis() < 0 || getAxis() >= rank)
+  int64_t axis = static_cast<int64_t>(getAxis()); // I64Attr reads as uint64_t
+  if (axis < 0 || axis >= rank)
     return emitOpError("[softmax] axis ")
-           << getAxis() << " out of range for rank " << rank;
+           << axis << " out of range for rank " << rank;
   return success();
 }
 

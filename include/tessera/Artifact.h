@@ -18,7 +18,7 @@
  *   TSR_SECTION_MANIFEST  UTF-8 JSON manifest (exactly one). Keys:
  *     "format_version": int (== TSR_FORMAT_VERSION)
  *     "producer": string, "model": string,
- *     "target": "cpu" (host shared object) | "cuda" (future)
+ *     "target": "cpu" (host shared object) | "cuda" (PTX kernels + plan)
  *     "entry": string  name of the entry symbol in the code section
  *     "abi": "tessera-packed-v1"
  *     "inputs":  [{"name": str, "dtype": str, "shape": [int...]}...]
@@ -36,6 +36,19 @@
  *     share output buffers between concurrent calls; inputs and weights are
  *     only read.
  *   TSR_SECTION_WEIGHTS  raw weight bytes (at most one; absent if none).
+ *   TSR_SECTION_PTX    (target "cuda", exactly one) PTX text of the module
+ *     named by "entry"; TSR_SECTION_CUBIN (optional) the same assembled by
+ *     ptxas for "gpu_arch" ("sm_80", "sm_90").
+ *   For target "cuda" the manifest also has "gpu_arch" and "gpu", the launch
+ *   plan: {"arena_bytes", "kernel_module", "buffers": [{"kind": "arg",
+ *   "index" (into inputs, weights, outputs), "bytes"} | {"kind": "arena",
+ *   "offset", "bytes"} | {"kind": "const", "offset", "bytes", "data": [byte...]
+ *   or "splat": [byte...], "count"}], "steps": [{"op": "launch", "kernel",
+ *   "grid": [3], "block": [3], "args": [{"buffer", "offset"}...], "loc"} |
+ *   {"op": "gemm", "dtype": "f32", "batch", "m", "n", "k", "a", "b", "c"
+ *   (refs), "a_batched", "b_batched", "loc"}]}. Kernel arguments are device
+ *   pointers (buffer base + offset); a gemm computes row-major
+ *   C[b] += A[b] (m x k) * B[b] (k x n), an unbatched operand shared.
  *
  * dtype strings: "f32" "f64" "f16" "bf16" "i8" "u8" "i16" "i32" "i64" "bool"
  * ("bool" is one byte per element, 0 or 1).

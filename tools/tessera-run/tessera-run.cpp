@@ -34,7 +34,10 @@ namespace {
 const char *kUsage =
     "usage: tessera-run MODEL.tsr [options]\n"
     "\n"
-    "Runs a Tessera artifact on inputs read from .npy files.\n"
+    "Runs a Tessera artifact on inputs read from .npy files. A cpu artifact\n"
+    "runs its host code; a cuda artifact runs on the GPU through the CUDA\n"
+    "driver (libcuda.so.1, loaded at the first run; TESSERA_CUDA_DEVICE picks\n"
+    "the device, TESSERA_CUDA_GRAPHS=0 disables CUDA graph replay).\n"
     "\n"
     "options:\n"
     "  -i, --input NAME=FILE.npy\n"

@@ -77,3 +77,11 @@ func.func @zero_step_slice(%a: tensor<4xf32>) -> tensor<3xf32> {
   %0 = tessera.slice %a {starts = array<i64: 1>, steps = array<i64: 0>} : tensor<4xf32> -> tensor<3xf32>
   return %0 : tensor<3xf32>
 }
+
+// -----
+
+func.func @softmax_negative_axis(%a: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  // expected-error @+1 {{[softmax] axis -1 out of range for rank 2}}
+  %0 = tessera.softmax %a {axis = -1 : i64} : tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
