@@ -231,6 +231,25 @@ std::string printModule(ModuleOp m, bool elideLarge = false) {
   m->print(os, flags);
   return s;
 }
+/// Writes manifest, code sections and weights as one artifact, atomically;
+/// `bytes` receives what was written. Reports errors on stderr.
+bool writeArtifactFile(const std::string &path, Manifest &manifest,
+                       std::vector<ArtifactSection> code, std::string &bytes) {
+  std::vector<ArtifactSection> sections;
+  sections.push_back({TSR_SECTION_MANIFEST, manifest.json.dump(2)});
+  for (ArtifactSection &s : code)
+    sections.push_back(std::move(s));
+  if (!manifest.weights.empty())
+    sections.push_back({TSR_SECTION_WEIGHTS, std::move(manifest.weights)});
+  bytes = buildArtifact(sections);
+  std::string err;
+  if (!writeFileAtomically(path, bytes, err)) {
+    llvm::errs() << "tessera-compile: error: " << err << "\n";
+    return false;
+  }
+  return true;
+}
+
 /// The CUDA target after its pipeline: PTX, ptxas, launch plan, artifact.
 int finishCuda(ModuleOp module, const CompileOptions &opts, Manifest &manifest,
                Timer &timer) {
@@ -260,18 +279,12 @@ int finishCuda(ModuleOp module, const CompileOptions &opts, Manifest &manifest,
   manifest.json["entry"] = "tessera_kernels";
   manifest.json["gpu_arch"] = opts.gpuArch;
   manifest.json["gpu"] = nlohmann::json::parse(prog.planJson);
-  std::vector<ArtifactSection> sections;
-  sections.push_back({TSR_SECTION_MANIFEST, manifest.json.dump(2)});
-  sections.push_back({TSR_SECTION_PTX, prog.ptx});
+  std::vector<ArtifactSection> code = {{TSR_SECTION_PTX, prog.ptx}};
   if (!cubin.empty())
-    sections.push_back({TSR_SECTION_CUBIN, cubin});
-  if (!manifest.weights.empty())
-    sections.push_back({TSR_SECTION_WEIGHTS, std::move(manifest.weights)});
-  std::string bytes = buildArtifact(sections);
-  if (!writeFileAtomically(opts.outputPath, bytes, err)) {
-    llvm::errs() << "tessera-compile: error: " << err << "\n";
+    code.push_back({TSR_SECTION_CUBIN, cubin});
+  std::string bytes;
+  if (!writeArtifactFile(opts.outputPath, manifest, std::move(code), bytes))
     return 1;
-  }
   if (opts.verbose)
     llvm::errs() << "[tessera-compile] wrote " << opts.outputPath << " ("
                  << bytes.size() << " bytes): " << prog.kernels
@@ -487,16 +500,11 @@ int compile(const CompileOptions &opts) {
 
   // 4. The artifact.
   manifest.json["cpu"] = resolvedCpu;
-  std::vector<ArtifactSection> sections;
-  sections.push_back({TSR_SECTION_MANIFEST, manifest.json.dump(2)});
-  sections.push_back({TSR_SECTION_HOST_CODE, std::string(so.begin(), so.end())});
-  if (!manifest.weights.empty())
-    sections.push_back({TSR_SECTION_WEIGHTS, std::move(manifest.weights)});
-  std::string bytes = buildArtifact(sections);
-  if (!writeFileAtomically(opts.outputPath, bytes, err)) {
-    llvm::errs() << "tessera-compile: error: " << err << "\n";
+  std::string bytes;
+  if (!writeArtifactFile(opts.outputPath, manifest,
+                         {{TSR_SECTION_HOST_CODE, std::string(so.begin(), so.end())}},
+                         bytes))
     return 1;
-  }
   if (opts.verbose)
     llvm::errs() << "[tessera-compile] wrote " << opts.outputPath << " ("
                  << bytes.size() << " bytes, code " << so.size()

@@ -79,17 +79,22 @@ bool addPipelineText(OpPassManager &pm, const std::string &text,
 }
 
 namespace {
-struct CPUPipelineCLOptions
-    : public PassPipelineOptions<CPUPipelineCLOptions> {
-  Option<int64_t> minWeightElements{
+/// Options both pipelines take (they share their first two stages).
+template <typename Derived>
+struct SharedPipelineCLOptions : public PassPipelineOptions<Derived> {
+  detail::PassOptions::Option<int64_t> minWeightElements{
       *this, "min-weight-elements",
       llvm::cl::desc("Constants with at least this many elements become "
                      "weight arguments"),
       llvm::cl::init(16)};
-  Option<bool> fuseElementwise{
+  detail::PassOptions::Option<bool> fuseElementwise{
       *this, "fuse-elementwise",
       llvm::cl::desc("Fuse elementwise linalg ops on tensors"),
       llvm::cl::init(true)};
+};
+
+struct CPUPipelineCLOptions
+    : public SharedPipelineCLOptions<CPUPipelineCLOptions> {
   CPUPipelineOptions get() const {
     CPUPipelineOptions o;
     o.minWeightElements = minWeightElements;
@@ -99,16 +104,7 @@ struct CPUPipelineCLOptions
 };
 
 struct GPUPipelineCLOptions
-    : public PassPipelineOptions<GPUPipelineCLOptions> {
-  Option<int64_t> minWeightElements{
-      *this, "min-weight-elements",
-      llvm::cl::desc("Constants with at least this many elements become "
-                     "weight arguments"),
-      llvm::cl::init(16)};
-  Option<bool> fuseElementwise{
-      *this, "fuse-elementwise",
-      llvm::cl::desc("Fuse elementwise linalg ops on tensors"),
-      llvm::cl::init(true)};
+    : public SharedPipelineCLOptions<GPUPipelineCLOptions> {
   Option<std::string> chip{*this, "chip",
                            llvm::cl::desc("GPU architecture (sm_80, sm_90)"),
                            llvm::cl::init("sm_90")};
