@@ -599,20 +599,27 @@ bool parseGpuPlan(const json &root, ParsedArtifact &out, ManifestReader &r) {
           !r.boolean(s, "a_batched", path + ".", step.aBatched) ||
           !r.boolean(s, "b_batched", path + ".", step.bBatched))
         return false;
-      if (dtype != "f32")
+      if (dtype == "f32")
+        step.inputDtype = TSR_DTYPE_F32;
+      else if (dtype == "bf16")
+        step.inputDtype = TSR_DTYPE_BF16;
+      else if (dtype == "f16")
+        step.inputDtype = TSR_DTYPE_F16;
+      else
         return r.schema("'" + path + ".dtype' '" + dtype +
-                        "' is not supported (f32)");
+                        "' is not supported (f32, bf16, f16)");
       const int64_t lim = int64_t(1) << 31;
       if (step.batch < 1 || step.m < 1 || step.n < 1 || step.k < 1 ||
           step.batch >= lim || step.m >= lim || step.n >= lim ||
           step.k >= lim)
         return r.schema("'" + path + "': batch/m/n/k must be in [1, 2^31)");
-      const uint64_t e = 4, B = uint64_t(step.batch), M = uint64_t(step.m),
+      // A and B have the step's dtype, C is f32.
+      const uint64_t e = dtypeSize(step.inputDtype), B = uint64_t(step.batch), M = uint64_t(step.m),
                      N = uint64_t(step.n), K = uint64_t(step.k);
       uint64_t needA = 0, needB = 0, needC = 0;
       if (__builtin_mul_overflow((step.aBatched ? B : 1) * e, M * K, &needA) ||
           __builtin_mul_overflow((step.bBatched ? B : 1) * e, K * N, &needB) ||
-          __builtin_mul_overflow(B * e, M * N, &needC))
+          __builtin_mul_overflow(B * 4, M * N, &needC))
         return r.schema("'" + path + "': GEMM sizes overflow");
       const json *a = r.field(s, "a", path + ".", true);
       const json *b = r.field(s, "b", path + ".", true);

@@ -62,6 +62,7 @@ struct GpuStep {
   std::vector<GpuRef> args;
   int64_t batch = 1, m = 0, n = 0, k = 0;
   bool aBatched = false, bBatched = false;
+  tsr_dtype inputDtype = TSR_DTYPE_F32; ///< of A and B; C is f32
   GpuRef a, b, c;
 };
 

@@ -71,7 +71,16 @@ struct Cublas {
                              const float *, const float *, int, long long,
                              const float *, int, long long, const float *,
                              float *, int, long long, int);
+  // Mixed precision (bf16/f16 A and B, f32 C and accumulation).
+  int (*gemmStridedBatchedEx)(cublasHandle_t, int, int, int, int, int,
+                              const void *, const void *, int, int, long long,
+                              const void *, int, int, long long, const void *,
+                              void *, int, int, long long, int, int, int);
 };
+
+// cuBLAS/CUDA enum values used with cublasGemmStridedBatchedEx.
+constexpr int kCudaR32F = 0, kCudaR16F = 2, kCudaR16BF = 14;
+constexpr int kCublasCompute32F = 68, kCublasGemmDefault = -1;
 
 template <typename T> bool sym(void *lib, const char *name, T &out) {
   out = reinterpret_cast<T>(dlsym(lib, name));
@@ -178,8 +187,10 @@ const Cublas *loadCublas(Error *err) {
   if (!sym(c.lib, "cublasCreate_v2", c.create) ||
       !sym(c.lib, "cublasDestroy_v2", c.destroy) ||
       !sym(c.lib, "cublasSetStream_v2", c.setStream) ||
-      !sym(c.lib, "cublasSgemmStridedBatched", c.sgemmStridedBatched)) {
-    failure = "libcublas lacks cublasSgemmStridedBatched or friends";
+      !sym(c.lib, "cublasSgemmStridedBatched", c.sgemmStridedBatched) ||
+      !sym(c.lib, "cublasGemmStridedBatchedEx", c.gemmStridedBatchedEx)) {
+    failure = "libcublas lacks cublasSgemmStridedBatched, "
+              "cublasGemmStridedBatchedEx or friends";
     return deviceError(err, failure), nullptr;
   }
   return &c;
@@ -399,17 +410,30 @@ private:
       }
       // Row-major C = A B is column-major C^T = B^T A^T.
       const float one = 1.0f;
-      auto ptr = [&](const GpuRef &r) {
-        return reinterpret_cast<float *>(address(r));
-      };
       long long strideA = s.aBatched ? s.m * s.k : 0;
       long long strideB = s.bBatched ? s.k * s.n : 0;
-      int st = blas->sgemmStridedBatched(
-          handle, kCublasOpN, kCublasOpN, int(s.n), int(s.m), int(s.k), &one,
-          ptr(s.b), int(s.n), strideB, ptr(s.a), int(s.k), strideA, &one,
-          ptr(s.c), int(s.n), (long long)s.m * s.n, int(s.batch));
+      int st;
+      if (s.inputDtype == TSR_DTYPE_F32) {
+        auto ptr = [&](const GpuRef &r) {
+          return reinterpret_cast<float *>(address(r));
+        };
+        st = blas->sgemmStridedBatched(
+            handle, kCublasOpN, kCublasOpN, int(s.n), int(s.m), int(s.k), &one,
+            ptr(s.b), int(s.n), strideB, ptr(s.a), int(s.k), strideA, &one,
+            ptr(s.c), int(s.n), (long long)s.m * s.n, int(s.batch));
+      } else {
+        int t = s.inputDtype == TSR_DTYPE_BF16 ? kCudaR16BF : kCudaR16F;
+        auto ptr = [&](const GpuRef &r) {
+          return reinterpret_cast<void *>(address(r));
+        };
+        st = blas->gemmStridedBatchedEx(
+            handle, kCublasOpN, kCublasOpN, int(s.n), int(s.m), int(s.k), &one,
+            ptr(s.b), t, int(s.n), strideB, ptr(s.a), t, int(s.k), strideA,
+            &one, ptr(s.c), kCudaR32F, int(s.n), (long long)s.m * s.n,
+            int(s.batch), kCublasCompute32F, kCublasGemmDefault);
+      }
       if (st != 0)
-        return deviceError(err, "cublasSgemmStridedBatched failed with status " +
+        return deviceError(err, "cuBLAS strided-batched GEMM failed with status " +
                                     std::to_string(st) + " (" + s.loc + ")");
     }
     return true;

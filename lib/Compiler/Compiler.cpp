@@ -29,6 +29,7 @@
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/TargetParser/Host.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
@@ -379,6 +380,20 @@ int compile(const CompileOptions &opts) {
     return 1;
   }
 
+  if (opts.precision != "f32" && opts.precision != "bf16" &&
+      opts.precision != "f16") {
+    llvm::errs() << "tessera-compile: error: --precision=" << opts.precision
+                 << " is not supported (f32, bf16, f16)\n";
+    return 1;
+  }
+  if (!cuda && opts.precision == "f16" && opts.cpu == "native" &&
+      !llvm::sys::getHostCPUFeatures().lookup("f16c")) {
+    llvm::errs() << "tessera-compile: error: --precision=f16 on the CPU "
+                    "target needs F16C, which this host lacks (use bf16, or "
+                    "--cpu=x86-64-v3 for another machine)\n";
+    return 1;
+  }
+
   // 1. Import.
   OwningOpRef<ModuleOp> module;
   bool isMlir = StringRef(opts.inputPath).ends_with(".mlir");
@@ -412,9 +427,11 @@ int compile(const CompileOptions &opts) {
   CPUPipelineOptions po;
   po.minWeightElements = opts.minWeightElements;
   po.fuseElementwise = opts.fuseElementwise;
+  po.precision = opts.precision;
   GPUPipelineOptions go;
   go.minWeightElements = opts.minWeightElements;
   go.fuseElementwise = opts.fuseElementwise;
+  go.precision = opts.precision;
   go.chip = opts.gpuArch;
   go.useLibrary = opts.gpuLibraryCalls;
   const std::vector<PipelineStage> stages =
@@ -449,6 +466,8 @@ int compile(const CompileOptions &opts) {
         if (i < (stageIndex <= 2 ? 1 : 3) || i > stageIndex)
           continue;
         llvm::errs() << (first ? "" : ",") << s.name;
+        if (opts.precision != "f32")
+          llvm::errs() << "{precision=" << opts.precision << "}";
         first = false;
       }
       llvm::errs() << ")' --mlir-print-ir-after-failure\n";

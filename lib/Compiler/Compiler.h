@@ -31,6 +31,9 @@ struct CompileOptions {
   std::string opStats; ///< "" or "json": print the ONNX op histogram
   int64_t minWeightElements = 16;
   bool fuseElementwise = true;
+  /// Storage precision: "f32" (default), "bf16" or "f16"; arithmetic and
+  /// accumulation stay f32 (see tessera-lower-precision).
+  std::string precision = "f32";
   bool verbose = true; ///< progress and timing lines on stderr
   bool verifyEach = false;
   std::string dumpDir; ///< if set, IR after each stage is written there

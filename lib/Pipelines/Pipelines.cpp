@@ -23,6 +23,8 @@ std::vector<PipelineStage> cpuPipelineStages(const CPUPipelineOptions &o) {
                          "},convert-tessera-to-linalg,canonicalize,cse";
   if (o.fuseElementwise)
     toLinalg += ",func.func(tessera-fuse-elementwise),canonicalize,cse";
+  if (o.precision != "f32")
+    toLinalg += ",tessera-lower-precision{type=" + o.precision + "},cse";
   stages.push_back({"tessera-lower-to-linalg", toLinalg});
   stages.push_back(
       {"tessera-cpu-bufferize",
@@ -35,7 +37,12 @@ std::vector<PipelineStage> cpuPipelineStages(const CPUPipelineOptions &o) {
        "func.func(tessera-memref-copy-to-linalg,convert-linalg-to-loops),"
        "convert-scf-to-cf,"
        "expand-strided-metadata,lower-affine,finalize-memref-to-llvm,"
-       "convert-math-to-llvm,convert-math-to-libm,convert-arith-to-llvm,"
+       "convert-math-to-llvm,convert-math-to-libm," +
+           // Without avx512bf16, LLVM rounds f32 to bf16 with a libgcc call
+           // the linked object cannot resolve: expand it to integer ops.
+           std::string(o.precision == "bf16" ? "arith-expand{include-bf16=true},"
+                                             : "") +
+           "convert-arith-to-llvm,"
        "convert-index-to-llvm,convert-cf-to-llvm,"
        "convert-func-to-llvm{use-bare-ptr-memref-call-conv=true},"
        "reconcile-unrealized-casts,tessera-cpu-packed-entry,canonicalize"});
@@ -46,6 +53,7 @@ std::vector<PipelineStage> gpuPipelineStages(const GPUPipelineOptions &o) {
   CPUPipelineOptions shared;
   shared.minWeightElements = o.minWeightElements;
   shared.fuseElementwise = o.fuseElementwise;
+  shared.precision = o.precision;
   std::vector<PipelineStage> all = cpuPipelineStages(shared);
   std::vector<PipelineStage> stages(all.begin(), all.begin() + 2);
   stages.push_back(
@@ -91,6 +99,10 @@ struct SharedPipelineCLOptions : public PassPipelineOptions<Derived> {
       *this, "fuse-elementwise",
       llvm::cl::desc("Fuse elementwise linalg ops on tensors"),
       llvm::cl::init(true)};
+  detail::PassOptions::Option<std::string> precision{
+      *this, "precision",
+      llvm::cl::desc("Storage precision: f32, bf16 or f16 (f32 arithmetic)"),
+      llvm::cl::init("f32")};
 };
 
 struct CPUPipelineCLOptions
@@ -99,6 +111,7 @@ struct CPUPipelineCLOptions
     CPUPipelineOptions o;
     o.minWeightElements = minWeightElements;
     o.fuseElementwise = fuseElementwise;
+    o.precision = precision;
     return o;
   }
 };
@@ -121,6 +134,7 @@ struct GPUPipelineCLOptions
     GPUPipelineOptions o;
     o.minWeightElements = minWeightElements;
     o.fuseElementwise = fuseElementwise;
+    o.precision = precision;
     o.chip = chip;
     o.features = features;
     o.blockSize = blockSize;

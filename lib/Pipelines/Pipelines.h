@@ -24,11 +24,15 @@ struct CPUPipelineOptions {
   int64_t minWeightElements = 16;
   /// Fuse producer/consumer elementwise linalg ops on tensors.
   bool fuseElementwise = true;
+  /// Storage precision: "f32", or "bf16"/"f16" (tessera-lower-precision:
+  /// 16-bit storage, f32 arithmetic and accumulation).
+  std::string precision = "f32";
 };
 
 struct GPUPipelineOptions {
   int64_t minWeightElements = 16;
   bool fuseElementwise = true;
+  std::string precision = "f32";    ///< as in CPUPipelineOptions
   std::string chip = "sm_90";       ///< nvvm-attach-target chip (sm_80, sm_90)
   std::string features = "+ptx80";  ///< PTX ISA version feature
   int optLevel = 3;

@@ -229,6 +229,28 @@ def reference(model, inputs):
     return ref, out32
 
 
+def low_precision_errors(model, inputs, ref):
+    """Torch's own error when it runs the model in bf16 and in f16 (weights and activations
+    cast, `model.to(dtype)`), relative to max(1, max|ref|) like the e2e comparison. These
+    are the yardstick for tessera-compile --precision (run_e2e.py --precision)."""
+    import torch
+    errs = {}
+    for name, dtype in (("bf16", torch.bfloat16), ("f16", torch.float16)):
+        try:
+            with torch.enable_grad():
+                m = copy.deepcopy(model).to(dtype)
+                args = [torch.from_numpy(a).to(dtype) if a.dtype.kind == "f"
+                        else torch.from_numpy(a) for a in inputs.values()]
+                outs = [o.detach().float().numpy() for o in _as_tuple(m(*args))]
+        except (RuntimeError, NotImplementedError) as ex:  # an op without a kernel
+            errs[name] = None
+            errs[name + "_unavailable"] = str(ex).splitlines()[0][:200]
+            continue
+        errs[name] = max(float(np.max(np.abs(o.astype(np.float64) - r)))
+                         / max(1.0, float(np.max(np.abs(r)))) for o, r in zip(outs, ref))
+    return errs
+
+
 def export_onnx(model, inputs, output_names):
     """torch.onnx.export to bytes (opset 17, constant folding, static shapes, eval mode)."""
     import torch
@@ -255,6 +277,7 @@ def model_fingerprint(name):
     return caselib.fingerprint("model", name, src, outs, torch.__version__,
                                torchvision.__version__, onnx.__version__,
                                inspect.getsource(reference), inspect.getsource(export_onnx),
+                               inspect.getsource(low_precision_errors),
                                inspect.getsource(caselib))
 
 
@@ -286,8 +309,11 @@ def generate(name, out_dir, force=False, log=print):
     got_out = [o.name for o in mp.graph.output]
     assert got_in == list(inputs), (name, got_in)
     assert got_out == output_names, (name, got_out)
+    low = low_precision_errors(model, inputs, ref)
     notes = {
         "torch_fp32_rel_err": rel,
+        "torch_bf16_rel_err": low["bf16"],
+        "torch_f16_rel_err": low["f16"],
         "output_std": [float(np.std(r)) for r in ref],
         "ops": dict(sorted(caselib.op_histogram(mp).items())),
         "gen_seconds": round(time.time() - t0, 2),

@@ -152,6 +152,8 @@ def run_case(cid, case_dir, res_root, args, tools):
         ccmd = [tools["compile"], model, "-o", artifact]
         if args.target == "cuda":
             ccmd += ["--target=cuda", "--gpu-arch=" + args.gpu_arch]
+        if args.precision != "f32":
+            ccmd += ["--precision=" + args.precision]
         res.t_compile, why = run_tool(ccmd, args.timeout, "tessera-compile")
         if why:
             res.reason = "compile failed: " + why
@@ -176,6 +178,8 @@ def run_case(cid, case_dir, res_root, args, tools):
         res.reason = "run failed: " + why
         return res
 
+    rtol = args.rtol if args.rtol is not None else \
+        caselib.low_precision_rtol(args.precision, meta)
     worst_err, worst_scale, problems = 0.0, 1.0, []
     for e in meta["outputs"]:
         name = e["name"]
@@ -189,7 +193,7 @@ def run_case(cid, case_dir, res_root, args, tools):
             problems.append("output %r: cannot load %s: %s" % (name, got_path, ex))
             continue
         ref = np.load(os.path.join(case_dir, e["file"]), allow_pickle=False)
-        err, scale, why = compare(ref, got, args.rtol)
+        err, scale, why = compare(ref, got, rtol)
         if why:
             problems.append("output %r: %s" % (name, why))
         if err is not None and err >= worst_err:
@@ -272,11 +276,16 @@ def main(argv=None):
     ap.add_argument("--compile-only", action="store_true",
                     help="compile only; with --target=cuda also require that ptxas assembled "
                          "the kernels (a 'cubin' section in the artifact)")
-    ap.add_argument("--rtol", type=float, default=caselib.RTOL,
-                    help="tolerance relative to max(1, max|ref|) (default %(default)g)")
+    ap.add_argument("--precision", choices=["f32", "bf16", "f16"], default="f32",
+                    help="tessera-compile --precision; for bf16/f16 the default "
+                         "tolerance is caselib.low_precision_rtol (docs/precision.md)")
+    ap.add_argument("--rtol", type=float, default=None,
+                    help="tolerance relative to max(1, max|ref|) (default %g for f32)" % caselib.RTOL)
     ap.add_argument("--regen", action="store_true", help="regenerate the selected cases")
     ap.add_argument("--list", action="store_true", help="list the selected case ids and exit")
     args = ap.parse_args(argv)
+    if args.rtol is None and args.precision == "f32":
+        args.rtol = caselib.RTOL
 
     import models as models_mod
     import ops as ops_mod
@@ -344,7 +353,8 @@ def main(argv=None):
         print("generated %d case(s) in %.1fs" % (n_gen, time.time() - t_gen), flush=True)
 
     res_root = os.path.join(workdir, "results", args.runner +
-                            ("-" + args.target if args.target != "cpu" else ""))
+                            ("-" + args.target if args.target != "cpu" else "") +
+                            ("-" + args.precision if args.precision != "f32" else ""))
     lock = threading.Lock()
     counts = {"PASS": 0, "FAIL": 0, "XFAIL": 0, "XPASS": 0}
     failed_ids = []

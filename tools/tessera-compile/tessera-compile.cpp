@@ -21,6 +21,10 @@ static cl::opt<std::string> gpuArch("gpu-arch",
 static cl::opt<bool> noLibrary("no-library-calls",
     cl::desc("--target=cuda: generate every GEMM as a kernel (no cuBLAS)"),
     cl::cat(cat));
+static cl::opt<std::string> precision("precision",
+    cl::desc("Storage precision of weights and elementwise results: f32 "
+             "(default), bf16 or f16; arithmetic and accumulation stay f32"),
+    cl::init("f32"), cl::cat(cat));
 static cl::opt<std::string> cpu("cpu", cl::desc("Host CPU to tune for: native or an LLVM CPU name (e.g. x86-64-v3)"),
                                 cl::init("native"), cl::cat(cat));
 static cl::opt<int> optLevel("O", cl::desc("LLVM optimisation level 0-3"),
@@ -84,6 +88,7 @@ int main(int argc, char **argv) {
   }
   o.minWeightElements = minWeight;
   o.fuseElementwise = !noFuse;
+  o.precision = precision;
   o.verbose = !quiet;
   o.dumpDir = dumpDir;
   for (const std::string &s : inputShape) {

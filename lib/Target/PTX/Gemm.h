@@ -20,7 +20,8 @@ inline constexpr const char *kCublasGemm = "tessera_cublas_gemm";
 struct GemmShape {
   int64_t batch = 1, m = 0, n = 0, k = 0;
   bool lhsBatched = false, rhsBatched = false;
-  unsigned elementBits = 32;
+  /// A and B: "f32", "bf16" or "f16"; C and the accumulation are f32.
+  const char *inputDtype = "f32";
   double flops() const { return 2.0 * batch * m * n * k; }
 };
 

@@ -75,24 +75,39 @@ std::optional<GemmShape> matchGemm(linalg::GenericOp op) {
   for (Value v : op->getOperands())
     if (!isStaticRowMajor(v.getType()))
       return std::nullopt;
-  Type et = getElementTypeOrSelf(op.getDpsInits()[0].getType());
-  if (!et.isF32())
+  // C is f32; A and B are both f32, or both bf16/f16 extended in the body.
+  if (!getElementTypeOrSelf(op.getDpsInits()[0].getType()).isF32())
     return std::nullopt;
-  for (Value v : op.getDpsInputs())
-    if (getElementTypeOrSelf(v.getType()) != et)
-      return std::nullopt;
-  // Body: yield(out + lhs * rhs), in either operand order.
+  Type inType = getElementTypeOrSelf(op.getDpsInputs()[0].getType());
+  if (getElementTypeOrSelf(op.getDpsInputs()[1].getType()) != inType ||
+      !(inType.isF32() || inType.isBF16() || inType.isF16()))
+    return std::nullopt;
+  // Body: [extf a, extf b,] yield(out + a * b), in either operand order.
   Block &body = op.getRegion().front();
-  if (body.getOperations().size() != 3)
+  unsigned numExt = inType.isF32() ? 0 : 2;
+  if (body.getOperations().size() != 3 + numExt)
     return std::nullopt;
-  auto mul = dyn_cast<arith::MulFOp>(body.front());
-  auto add = dyn_cast<arith::AddFOp>(*std::next(body.begin()));
+  Value a0 = body.getArgument(0), a1 = body.getArgument(1),
+        acc = body.getArgument(2);
+  auto it = body.begin();
+  if (numExt) {
+    auto e0 = dyn_cast<arith::ExtFOp>(*it++);
+    auto e1 = dyn_cast<arith::ExtFOp>(*it++);
+    if (!e0 || !e1 || !e0.getType().isF32() || !e1.getType().isF32())
+      return std::nullopt;
+    if (e0.getIn() == a1 && e1.getIn() == a0)
+      std::swap(e0, e1);
+    if (e0.getIn() != a0 || e1.getIn() != a1)
+      return std::nullopt;
+    a0 = e0.getResult();
+    a1 = e1.getResult();
+  }
+  auto mul = dyn_cast<arith::MulFOp>(*it++);
+  auto add = dyn_cast<arith::AddFOp>(*it);
   auto yield = dyn_cast<linalg::YieldOp>(body.back());
   if (!mul || !add || !yield || yield.getValues().size() != 1 ||
       yield.getValues()[0] != add.getResult())
     return std::nullopt;
-  Value a0 = body.getArgument(0), a1 = body.getArgument(1),
-        acc = body.getArgument(2);
   if (!((mul.getLhs() == a0 && mul.getRhs() == a1) ||
         (mul.getLhs() == a1 && mul.getRhs() == a0)))
     return std::nullopt;
@@ -133,6 +148,7 @@ std::optional<GemmShape> matchGemm(linalg::GenericOp op) {
     return std::nullopt;
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   GemmShape g;
+  g.inputDtype = inType.isF32() ? "f32" : inType.isBF16() ? "bf16" : "f16";
   for (int64_t b : batchDims)
     g.batch *= ranges[b];
   g.m = ranges[mDim];

@@ -190,7 +190,7 @@ struct Planner {
       refs[i] = ref(*r);
     }
     steps.push_back({{"op", "gemm"},
-                     {"dtype", "f32"},
+                     {"dtype", shape->inputDtype},
                      {"batch", shape->batch},
                      {"m", shape->m},
                      {"n", shape->n},

@@ -58,4 +58,49 @@ def TesseraFuseElementwise
                            "mlir::affine::AffineDialect"];
 }
 
+def TesseraLowerPrecision
+    : Pass<"tessera-lower-precision", "mlir::ModuleOp"> {
+  let summary = "Store weights and elementwise results in bf16/f16; compute "
+                "and accumulate in f32";
+  let description = [{
+    Mixed precision on linalg-on-tensors, after fusion. A tensor is stored in
+    the 16-bit `type` when every use reads it as a kernel input (directly or
+    through `tensor.expand_shape`/`collapse_shape`/`extract_slice`/`pad`),
+    and it is either a weight argument (its value is rounded to nearest-even
+    at compile time) or the result of a kernel that writes without reading
+    its output (no reduction loops). Every kernel computes in f32: it extends
+    (`arith.extf`) what it reads and rounds (`arith.truncf`) what it stores.
+    Results of reducing kernels (matmul, conv, softmax and norm statistics)
+    stay f32, so accumulation is f32 throughout; so do the model's inputs
+    and outputs and any tensor a kernel reads as its output. Named linalg
+    ops other than `linalg.fill` are generalized first.
+
+    Before (`type=bf16`):
+    ```mlir
+    %1 = linalg.generic {...} ins(%w : tensor<4xf32>) outs(%e : tensor<4xf32>) {
+      ^bb0(%in: f32, %out: f32):
+        %r = math.exp %in : f32
+        linalg.yield %r : f32
+    } -> tensor<4xf32>
+    ```
+    After: `%w` is `tensor<4xbf16>`, the body starts with
+    `%x = arith.extf %in : bf16 to f32`, and a result only read by later
+    kernels ends with `arith.truncf ... : f32 to bf16` into a bf16 tensor.
+  }];
+  let options = [
+    Option<"type", "type", "std::string", "\"bf16\"",
+           "The storage type: bf16 or f16">,
+  ];
+  let statistics = [
+    Statistic<"numWeights", "weights", "Weights stored in the low type">,
+    Statistic<"numIntermediates", "intermediates",
+              "Kernel results stored in the low type">,
+    Statistic<"bytesSaved", "bytes-saved",
+              "Bytes of storage saved by the low type">,
+  ];
+  let dependentDialects = ["mlir::linalg::LinalgDialect",
+                           "mlir::tensor::TensorDialect",
+                           "mlir::arith::ArithDialect"];
+}
+
 #endif

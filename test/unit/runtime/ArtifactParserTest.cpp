@@ -161,6 +161,13 @@ TEST(ArtifactParser, RejectsBadCudaLaunchPlans) {
   m["gpu"]["steps"][1]["m"] = 3; // 3x3 floats do not fit the 24-byte arena slot
   expectParseError(cudaArtifact(m), "do not fit buffer 1");
   m = cudaManifest();
+  m["gpu"]["steps"][1]["dtype"] = "f64";
+  expectParseError(cudaArtifact(m), "'f64' is not supported (f32, bf16, f16)");
+  m = cudaManifest();
+  m["gpu"]["steps"][1]["dtype"] = "bf16";
+  m["gpu"]["steps"][1]["m"] = 4; // C = 4x2 f32 = 32 bytes > buffer 2's 24
+  expectParseError(cudaArtifact(m), "do not fit buffer 2");
+  m = cudaManifest();
   m["gpu"]["steps"][0]["block"] = {64, 32, 1};
   expectParseError(cudaArtifact(m), "2048 threads per block");
   m = cudaManifest();
@@ -175,6 +182,20 @@ TEST(ArtifactParser, RejectsBadCudaLaunchPlans) {
   Bytes noPtx = writeArtifact({{TSR_SECTION_MANIFEST, toBytes(cudaManifest().dump())},
                                {TSR_SECTION_WEIGHTS, testWeights()}});
   expectParseError(noPtx, "has no 'ptx' section");
+}
+
+TEST(ArtifactParser, MixedPrecisionGemmSizesUseTheInputDtype) {
+  // bf16 A and B take 2 bytes an element, C stays f32: m = 3 fits where the
+  // f32 GEMM does not (A = 3x3 bf16 = 18 of buffer 1's 24 bytes, C = 3x2 f32).
+  json m = cudaManifest();
+  m["gpu"]["steps"][1]["dtype"] = "bf16";
+  m["gpu"]["steps"][1]["m"] = 3;
+  const ParsedArtifact p = parseOk(cudaArtifact(m));
+  EXPECT_EQ(p.gpu.steps[1].inputDtype, TSR_DTYPE_BF16);
+  m["gpu"]["steps"][1]["dtype"] = "f16";
+  EXPECT_EQ(parseOk(cudaArtifact(m)).gpu.steps[1].inputDtype, TSR_DTYPE_F16);
+  m["gpu"]["steps"][1]["dtype"] = "f32";
+  expectParseError(cudaArtifact(m), "do not fit buffer 1");
 }
 
 TEST(ArtifactParser, CudaArtifactLoadsAndRunFailsClearlyWithoutADevice) {
