@@ -4,6 +4,10 @@
 #include "tessera/Artifact.h"
 
 #include <dlfcn.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdio>
 
 #include <cstdlib>
 #include <cstring>
@@ -23,6 +27,7 @@ using CUfunction = struct CUfunc_st *;
 using CUstream = struct CUstream_st *;
 using CUgraph = struct CUgraph_st *;
 using CUgraphExec = struct CUgraphExec_st *;
+using CUevent = struct CUevent_st *;
 using cublasHandle_t = struct cublasContext *;
 constexpr int kAttrCCMajor = 75, kAttrCCMinor = 76;
 constexpr int kCaptureModeThreadLocal = 1;
@@ -60,6 +65,11 @@ struct Driver {
   CUresult (*cuGraphLaunch)(CUgraphExec, CUstream);
   CUresult (*cuGraphExecDestroy)(CUgraphExec);
   CUresult (*cuGraphDestroy)(CUgraph);
+  CUresult (*cuEventCreate)(CUevent *, unsigned);
+  CUresult (*cuEventRecord)(CUevent, CUstream);
+  CUresult (*cuEventSynchronize)(CUevent);
+  CUresult (*cuEventElapsedTime)(float *, CUevent, CUevent);
+  CUresult (*cuEventDestroy)(CUevent);
 };
 
 struct Cublas {
@@ -157,7 +167,12 @@ const Driver *loadDriver(Error *err) {
                 d.cuGraphInstantiateWithFlags) &&
             sym(d.lib, "cuGraphLaunch", d.cuGraphLaunch) &&
             sym(d.lib, "cuGraphExecDestroy", d.cuGraphExecDestroy) &&
-            sym(d.lib, "cuGraphDestroy", d.cuGraphDestroy);
+            sym(d.lib, "cuGraphDestroy", d.cuGraphDestroy) &&
+            sym(d.lib, "cuEventCreate", d.cuEventCreate) &&
+            sym(d.lib, "cuEventRecord", d.cuEventRecord) &&
+            sym(d.lib, "cuEventSynchronize", d.cuEventSynchronize) &&
+            sym(d.lib, "cuEventElapsedTime_v2", d.cuEventElapsedTime) &&
+            sym(d.lib, "cuEventDestroy_v2", d.cuEventDestroy);
   if (!ok) {
     failure = "the CUDA driver (libcuda.so.1) lacks a needed entry point; "
               "it is too old for this runtime";
@@ -359,10 +374,83 @@ public:
                  "copying an output from the device", err))
         return false;
     ++runs;
+    // TESSERA_CUDA_PROFILE=FILE: after the second run (caches warm), time
+    // every step once on its own and write the figures to FILE.
+    if (runs == 2)
+      if (const char *path = std::getenv("TESSERA_CUDA_PROFILE"))
+        return profile(path, err);
     return true;
   }
 
 private:
+  /// Bytes a step touches: the buffers it names, each counted once (for a
+  /// GEMM, the A/B/C extents). A lower bound on its memory traffic when it
+  /// reads and writes each byte once.
+  uint64_t stepBytes(const GpuStep &s) const {
+    if (s.op == GpuStep::Gemm) {
+      uint64_t e = dtypeSize(s.inputDtype), B = uint64_t(s.batch);
+      return (s.aBatched ? B : 1) * e * s.m * s.k +
+             (s.bBatched ? B : 1) * e * s.k * s.n + B * 4 * s.m * s.n;
+    }
+    std::vector<uint32_t> seen;
+    uint64_t bytes = 0;
+    for (const GpuRef &r : s.args) {
+      if (std::find(seen.begin(), seen.end(), r.buffer) != seen.end())
+        continue;
+      seen.push_back(r.buffer);
+      bytes += art->gpu.buffers[r.buffer].bytes;
+    }
+    return bytes;
+  }
+
+  bool profile(const char *path, Error *err) {
+    std::vector<CUevent> ev(art->gpu.steps.size() + 1, nullptr);
+    auto release = [&] {
+      for (CUevent e : ev)
+        if (e)
+          d->cuEventDestroy(e);
+    };
+    for (CUevent &e : ev)
+      if (!check(d->cuEventCreate(&e, 0), "cuEventCreate", err))
+        return release(), false;
+    bool ok = check(d->cuEventRecord(ev[0], stream), "cuEventRecord", err);
+    for (size_t i = 0; ok && i < art->gpu.steps.size(); ++i)
+      ok = enqueueStep(i, err) &&
+           check(d->cuEventRecord(ev[i + 1], stream), "cuEventRecord", err);
+    ok = ok && check(d->cuEventSynchronize(ev.back()), "profiling the model", err);
+    nlohmann::json rows = nlohmann::json::array();
+    for (size_t i = 0; ok && i < art->gpu.steps.size(); ++i) {
+      const GpuStep &s = art->gpu.steps[i];
+      float ms = 0;
+      ok = check(d->cuEventElapsedTime(&ms, ev[i], ev[i + 1]),
+                 "cuEventElapsedTime", err);
+      bool gemm = s.op == GpuStep::Gemm;
+      rows.push_back(
+          {{"step", i},
+           {"op", gemm ? "gemm" : "launch"},
+           {"name", gemm ? std::string("cublas_gemm_") + dtypeName(s.inputDtype)
+                         : s.kernel},
+           {"loc", s.loc},
+           {"ms", ms},
+           {"bytes", stepBytes(s)},
+           {"flops", gemm ? 2.0 * s.batch * s.m * s.n * s.k : 0.0}});
+    }
+    release();
+    if (!ok)
+      return false;
+    std::string out = rows.dump(1) + "\n";
+    std::FILE *f = std::fopen(path, "w");
+    bool written = f && std::fwrite(out.data(), 1, out.size(), f) == out.size();
+    if (f && std::fclose(f) != 0)
+      written = false;
+    if (!written) {
+      err->code = TSR_ERR_IO;
+      err->message = std::string("TESSERA_CUDA_PROFILE: cannot write ") + path;
+      return false;
+    }
+    return true;
+  }
+
   struct Prepared {
     CUfunction fn = nullptr;
     std::vector<CUdeviceptr> values;
@@ -396,17 +484,22 @@ private:
   }
 
   bool enqueue(Error *err) {
-    for (size_t i = 0; i < art->gpu.steps.size(); ++i) {
+    for (size_t i = 0; i < art->gpu.steps.size(); ++i)
+      if (!enqueueStep(i, err))
+        return false;
+    return true;
+  }
+
+  bool enqueueStep(size_t i, Error *err) {
+    {
       const GpuStep &s = art->gpu.steps[i];
       Prepared &p = prepared[i];
       if (s.op == GpuStep::Launch) {
         CUresult r = d->cuLaunchKernel(p.fn, s.grid[0], s.grid[1], s.grid[2],
                                        s.block[0], s.block[1], s.block[2], 0,
                                        stream, p.params.data(), nullptr);
-        if (!check(r, ("launching " + s.kernel + " (" + s.loc + ")").c_str(),
-                   err))
-          return false;
-        continue;
+        return check(r, ("launching " + s.kernel + " (" + s.loc + ")").c_str(),
+                     err);
       }
       // Row-major C = A B is column-major C^T = B^T A^T.
       const float one = 1.0f;

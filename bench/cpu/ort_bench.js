@@ -4,7 +4,7 @@
 //
 // Usage:
 //   node bench/cpu/ort_bench.js MODEL.onnx --input NAME=FILE.npy [--input ...]
-//        [--output-dir DIR] [--bench N] [--warmup W] [--threads T] [--json]
+//        [--output-dir DIR] [--bench N] [--warmup W] [--threads T] [--ep cpu|cuda] [--json]
 //   node bench/cpu/ort_bench.js --version
 //
 // Mirrors tessera-run's interface: each output is written to DIR/<name>.npy, with every char
@@ -110,7 +110,7 @@ function sanitize(name) {
 
 // ------------------------------------------------------------------------------------ main
 function parseArgs(argv) {
-  const a = { inputs: [], bench: 0, warmup: -1, threads: 1, outDir: null, json: false,
+  const a = { inputs: [], bench: 0, warmup: -1, threads: 1, outDir: null, json: false, ep: 'cpu',
     model: null };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
@@ -127,6 +127,7 @@ function parseArgs(argv) {
     else if (k === '--bench') a.bench = parseInt(next(), 10);
     else if (k === '--warmup') a.warmup = parseInt(next(), 10);
     else if (k === '--threads') a.threads = parseInt(next(), 10);
+    else if (k === '--ep') a.ep = next();
     else if (k === '--json') a.json = true;
     else if (k === '--version') {
       process.stdout.write(ortVersion() + '\n');
@@ -136,7 +137,7 @@ function parseArgs(argv) {
     else die('unexpected argument ' + k);
   }
   if (!a.model) die('usage: ort_bench.js MODEL.onnx --input NAME=FILE.npy ... ' +
-                    '[--output-dir DIR] [--bench N] [--warmup W] [--threads T] [--json]');
+                    '[--output-dir DIR] [--bench N] [--warmup W] [--threads T] [--ep cpu|cuda] [--json]');
   return a;
 }
 
@@ -145,7 +146,7 @@ async function main() {
   const ort = loadOrt();
   const t0 = process.hrtime.bigint();
   const session = await ort.InferenceSession.create(a.model, {
-    executionProviders: ['cpu'],
+    executionProviders: [a.ep],
     intraOpNumThreads: a.threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
