@@ -70,6 +70,7 @@ struct Driver {
   CUresult (*cuEventSynchronize)(CUevent);
   CUresult (*cuEventElapsedTime)(float *, CUevent, CUevent);
   CUresult (*cuEventDestroy)(CUevent);
+  bool hasEvents = false;
 };
 
 struct Cublas {
@@ -167,12 +168,15 @@ const Driver *loadDriver(Error *err) {
                 d.cuGraphInstantiateWithFlags) &&
             sym(d.lib, "cuGraphLaunch", d.cuGraphLaunch) &&
             sym(d.lib, "cuGraphExecDestroy", d.cuGraphExecDestroy) &&
-            sym(d.lib, "cuGraphDestroy", d.cuGraphDestroy) &&
-            sym(d.lib, "cuEventCreate", d.cuEventCreate) &&
-            sym(d.lib, "cuEventRecord", d.cuEventRecord) &&
-            sym(d.lib, "cuEventSynchronize", d.cuEventSynchronize) &&
-            sym(d.lib, "cuEventElapsedTime_v2", d.cuEventElapsedTime) &&
-            sym(d.lib, "cuEventDestroy_v2", d.cuEventDestroy);
+            sym(d.lib, "cuGraphDestroy", d.cuGraphDestroy);
+  // Events only serve TESSERA_CUDA_PROFILE: optional (elapsed time is _v2
+  // from driver 12.8 on).
+  d.hasEvents = sym(d.lib, "cuEventCreate", d.cuEventCreate) &&
+                sym(d.lib, "cuEventRecord", d.cuEventRecord) &&
+                sym(d.lib, "cuEventSynchronize", d.cuEventSynchronize) &&
+                (sym(d.lib, "cuEventElapsedTime_v2", d.cuEventElapsedTime) ||
+                 sym(d.lib, "cuEventElapsedTime", d.cuEventElapsedTime)) &&
+                sym(d.lib, "cuEventDestroy_v2", d.cuEventDestroy);
   if (!ok) {
     failure = "the CUDA driver (libcuda.so.1) lacks a needed entry point; "
               "it is too old for this runtime";
@@ -392,7 +396,7 @@ private:
       return (s.aBatched ? B : 1) * e * s.m * s.k +
              (s.bBatched ? B : 1) * e * s.k * s.n + B * 4 * s.m * s.n;
     }
-    std::vector<uint32_t> seen;
+    std::vector<size_t> seen;
     uint64_t bytes = 0;
     for (const GpuRef &r : s.args) {
       if (std::find(seen.begin(), seen.end(), r.buffer) != seen.end())
@@ -404,6 +408,9 @@ private:
   }
 
   bool profile(const char *path, Error *err) {
+    if (!d->hasEvents)
+      return deviceError(err, "TESSERA_CUDA_PROFILE: the CUDA driver lacks "
+                              "the event API");
     std::vector<CUevent> ev(art->gpu.steps.size() + 1, nullptr);
     auto release = [&] {
       for (CUevent e : ev)

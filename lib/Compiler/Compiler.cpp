@@ -386,11 +386,15 @@ int compile(const CompileOptions &opts) {
                  << " is not supported (f32, bf16, f16)\n";
     return 1;
   }
-  if (!cuda && opts.precision == "f16" && opts.cpu == "native" &&
-      !llvm::sys::getHostCPUFeatures().lookup("f16c")) {
-    llvm::errs() << "tessera-compile: error: --precision=f16 on the CPU "
-                    "target needs F16C, which this host lacks (use bf16, or "
-                    "--cpu=x86-64-v3 for another machine)\n";
+  // f16 conversions need F16C on the CPU: without it LLVM calls libgcc
+  // helpers the linked object cannot resolve. Only the host is checked.
+  if (!cuda && opts.precision == "f16" &&
+      (opts.cpu != "native" ||
+       !llvm::sys::getHostCPUFeatures().lookup("f16c"))) {
+    llvm::errs() << "tessera-compile: error: --precision=f16 on the CPU target "
+                    "needs --cpu=native on a host with F16C"
+                 << (opts.cpu == "native" ? ", which this host lacks" : "")
+                 << " (use bf16)\n";
     return 1;
   }
 

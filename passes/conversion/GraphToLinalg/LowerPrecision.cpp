@@ -69,6 +69,7 @@ struct LowerPrecision
 
   Type low;
   llvm::DenseMap<Value, bool> readOnlyCache;
+  int64_t overflowed = 0; ///< weight elements that became +-inf
 
   /// True when every use of `v` reads it as a kernel input, directly or
   /// through shape-only ops whose results are read the same way.
@@ -81,7 +82,14 @@ struct LowerPrecision
     for (OpOperand &use : v.getUses()) {
       Operation *user = use.getOwner();
       if (auto g = dyn_cast<linalg::GenericOp>(user)) {
-        ok &= g.isDpsInput(&use);
+        // Rounding must not change a conversion to integers or a
+        // comparison: only float arithmetic may read the value.
+        ok &= g.isDpsInput(&use) &&
+              llvm::none_of(g.getMatchingBlockArgument(&use).getUsers(),
+                            [](Operation *op) {
+                              return isa<arith::FPToSIOp, arith::FPToUIOp,
+                                         arith::CmpFOp, arith::BitcastOp>(op);
+                            });
       } else if (isShapeOnly(user) && use.getOperandNumber() == 0) {
         ok &= onlyReadByKernels(user->getResult(0));
       } else {
@@ -101,8 +109,6 @@ struct LowerPrecision
       Operation *user = use.getOwner();
       if (auto g = dyn_cast<linalg::GenericOp>(user)) {
         BlockArgument arg = g.getMatchingBlockArgument(&use);
-        if (arg.getType() == low)
-          continue; // the same value read twice: already extended
         arg.setType(low);
         Block *body = arg.getOwner();
         b.setInsertionPointToStart(body);
@@ -135,7 +141,9 @@ struct LowerPrecision
     auto push = [&](float f) {
       APFloat x(f);
       bool lost;
-      x.convert(sem, APFloat::rmNearestTiesToEven, &lost);
+      if (x.convert(sem, APFloat::rmNearestTiesToEven, &lost) &
+          APFloat::opOverflow)
+        ++overflowed;
       bits.push_back(static_cast<uint16_t>(x.bitcastToAPInt().getZExtValue()));
     };
     if (auto res = dyn_cast<DenseResourceElementsAttr>(value)) {
@@ -177,8 +185,8 @@ struct LowerPrecision
       if (fn.isExternal())
         continue;
       readOnlyCache.clear();
-      // Named ops (transposes, fills excepted) become generics so that one
-      // rule covers every kernel body.
+      // Named ops (fills excepted) become generics so that one rule covers
+      // every kernel body.
       IRRewriter rw(ctx);
       SmallVector<linalg::LinalgOp> named;
       fn.walk([&](linalg::LinalgOp op) {
@@ -198,7 +206,7 @@ struct LowerPrecision
       for (unsigned i = 0; i < fn.getNumArguments(); ++i) {
         BlockArgument a = fn.getArgument(i);
         if (fn.getArgAttr(i, tessera::kWeightNameAttr) &&
-            fn.getArgAttr(i, tessera::kWeightValueAttr) &&
+            fn.getArgAttrOfType<ElementsAttr>(i, tessera::kWeightValueAttr) &&
             isF32Tensor(a.getType()) && onlyReadByKernels(a))
           weightArgs.push_back(i);
       }
@@ -226,6 +234,11 @@ struct LowerPrecision
               << i << " has a value that cannot be read as f32";
           return signalPassFailure();
         }
+        if (overflowed)
+          fn.emitWarning("weight argument #")
+              << i << ": " << overflowed << " value(s) overflow " << type
+              << " and become infinite";
+        overflowed = 0;
         fn.setArgAttr(i, tessera::kWeightValueAttr, converted);
         demote(fn.getArgument(i), b);
         savedBytes += t.getNumElements() * 2;

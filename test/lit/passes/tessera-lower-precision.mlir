@@ -123,3 +123,43 @@ func.func @kept_f32(%a: tensor<4x8xf32>) -> (tensor<4x8xf32>, tensor<4x3xf32>) {
   } -> tensor<4x8xf32>
   return %acc, %y : tensor<4x8xf32>, tensor<4x3xf32>
 }
+
+// -----
+
+#id1 = affine_map<(d0) -> (d0)>
+
+// A value a consumer compares or converts to integers is not rounded (that
+// could change the comparison or the integer), even though only kernels read it.
+// CHECK-LABEL: func @no_rounding_before_compare_or_fptosi
+// CHECK-NOT: bf16
+// CHECK: return
+func.func @no_rounding_before_compare_or_fptosi(%a: tensor<8xf32>) -> (tensor<8xi1>, tensor<8xi32>) {
+  %e0 = tensor.empty() : tensor<8xf32>
+  %x = linalg.generic {indexing_maps = [#id1, #id1], iterator_types = ["parallel"]}
+      ins(%a : tensor<8xf32>) outs(%e0 : tensor<8xf32>) {
+  ^bb0(%i: f32, %o: f32):
+    %r = arith.mulf %i, %i : f32
+    linalg.yield %r : f32
+  } -> tensor<8xf32>
+  %y = linalg.generic {indexing_maps = [#id1, #id1], iterator_types = ["parallel"]}
+      ins(%a : tensor<8xf32>) outs(%e0 : tensor<8xf32>) {
+  ^bb0(%i: f32, %o: f32):
+    %r = arith.addf %i, %i : f32
+    linalg.yield %r : f32
+  } -> tensor<8xf32>
+  %e1 = tensor.empty() : tensor<8xi1>
+  %c = linalg.generic {indexing_maps = [#id1, #id1, #id1], iterator_types = ["parallel"]}
+      ins(%x, %a : tensor<8xf32>, tensor<8xf32>) outs(%e1 : tensor<8xi1>) {
+  ^bb0(%p: f32, %q: f32, %o: i1):
+    %r = arith.cmpf oeq, %p, %q : f32
+    linalg.yield %r : i1
+  } -> tensor<8xi1>
+  %e2 = tensor.empty() : tensor<8xi32>
+  %n = linalg.generic {indexing_maps = [#id1, #id1], iterator_types = ["parallel"]}
+      ins(%y : tensor<8xf32>) outs(%e2 : tensor<8xi32>) {
+  ^bb0(%p: f32, %o: i32):
+    %r = arith.fptosi %p : f32 to i32
+    linalg.yield %r : i32
+  } -> tensor<8xi32>
+  return %c, %n : tensor<8xi1>, tensor<8xi32>
+}
