@@ -157,6 +157,31 @@ FailureOr<Shape> matmul(ArrayRef<int64_t> lhs, ArrayRef<int64_t> rhs,
   return out;
 }
 
+FailureOr<Shape> bandedMatmul(ArrayRef<int64_t> lhs, ArrayRef<int64_t> rhs,
+                              int64_t width, int64_t dilation, bool general,
+                              std::optional<Location> loc) {
+  const char *op = general ? "gbmm" : "g2bmm";
+  if (lhs.size() != 3 || rhs.size() != 3)
+    return Err(loc, op) << "operands must have rank 3, got " << str(lhs)
+                        << " and " << str(rhs);
+  if (width < 0 || dilation <= 0)
+    return Err(loc, op) << "width must be >= 0 and dilation > 0, got width "
+                        << width << ", dilation " << dilation;
+  if (!isDyn(lhs[0]) && !isDyn(rhs[0]) && lhs[0] != rhs[0])
+    return Err(loc, op) << "batch dims differ: " << str(lhs) << " and "
+                        << str(rhs);
+  if (!general) {
+    if (!isDyn(lhs[2]) && !isDyn(rhs[2]) && lhs[2] != rhs[2])
+      return Err(loc, op) << "feature dims differ: " << str(lhs) << " and "
+                          << str(rhs);
+    return Shape{lhs[0], lhs[1], 2 * width + 1};
+  }
+  if (!isDyn(lhs[2]) && lhs[2] != 2 * width + 1)
+    return Err(loc, op) << "lhs band dim must be 2*width+1 = " << 2 * width + 1
+                        << ", got " << str(lhs);
+  return Shape{lhs[0], lhs[1], rhs[2]};
+}
+
 FailureOr<Shape> conv2d(ArrayRef<int64_t> in, ArrayRef<int64_t> w,
                         ArrayRef<int64_t> strides, ArrayRef<int64_t> dilations,
                         ArrayRef<int64_t> pads, int64_t groups,

@@ -31,6 +31,11 @@ LogicalResult broadcastableTo(ArrayRef<int64_t> from, ArrayRef<int64_t> to,
 /// [..., M, K] x [..., K, N] -> [..., M, N] with broadcast batch dims.
 FailureOr<Shape> matmul(ArrayRef<int64_t> lhs, ArrayRef<int64_t> rhs,
                         std::optional<Location> loc);
+/// Banded batched matmul (Longformer): g2bmm [B,M,K] x [B,N,K] -> [B,M,2W+1];
+/// gbmm [B,M,2W+1] x [B,N,K] -> [B,M,K]. `op` names the rule in errors.
+FailureOr<Shape> bandedMatmul(ArrayRef<int64_t> lhs, ArrayRef<int64_t> rhs,
+                              int64_t width, int64_t dilation, bool general,
+                              std::optional<Location> loc);
 /// NCHW x [F, C/g, KH, KW]; pads = [top, left, bottom, right].
 FailureOr<Shape> conv2d(ArrayRef<int64_t> input, ArrayRef<int64_t> weight,
                         ArrayRef<int64_t> strides, ArrayRef<int64_t> dilations,

@@ -152,6 +152,36 @@ def Tessera_ConvOp : Tessera_Op<"conv", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Tessera_G2bmmOp : Tessera_Op<"g2bmm", [Pure]> {
+  let summary = "General to band batched matmul (Longformer sliding-window scores)";
+  let description = [{
+    `[B, M, K] x [B, N, K] -> [B, M, 2W+1]`:
+    `O[b, m, w] = sum_k A[b, m, k] * B[b, m + dilation * (w - W), k]`, with
+    rows of B outside `[0, N)` reading zero.
+  }];
+  let arguments = (ins Tessera_FloatTensor:$lhs, Tessera_FloatTensor:$rhs,
+                       I64Attr:$width, I64Attr:$dilation);
+  let results = (outs Tessera_FloatTensor:$result);
+  let assemblyFormat =
+      "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Tessera_GbmmOp : Tessera_Op<"gbmm", [Pure]> {
+  let summary = "General band batched matmul (Longformer sliding-window weighted sum)";
+  let description = [{
+    `[B, M, 2W+1] x [B, N, K] -> [B, M, K]`:
+    `O[b, m, k] = sum_w A[b, m, w] * V[b, m + dilation * (w - W), k]`, with
+    rows of V outside `[0, N)` reading zero.
+  }];
+  let arguments = (ins Tessera_FloatTensor:$lhs, Tessera_FloatTensor:$rhs,
+                       I64Attr:$width, I64Attr:$dilation);
+  let results = (outs Tessera_FloatTensor:$result);
+  let assemblyFormat =
+      "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)";
+  let hasVerifier = 1;
+}
+
 def Tessera_ConvTransposeOp : Tessera_Op<"conv_transpose", [Pure]> {
   let summary = "2-D transposed convolution, NCHW, [C, F/groups, KH, KW] weight";
   let description = [{

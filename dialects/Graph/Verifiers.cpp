@@ -112,6 +112,24 @@ LogicalResult MatmulOp::verify() {
                                           getLoc()));
 }
 
+LogicalResult G2bmmOp::verify() {
+  if (failed(sameElementType(*this, {getLhs(), getRhs()},
+                             getElementTypeOrSelf(getResult()))))
+    return failure();
+  return checkResult(*this, shape::bandedMatmul(shapeOf(getLhs()),
+                                                shapeOf(getRhs()), getWidth(),
+                                                getDilation(), false, getLoc()));
+}
+
+LogicalResult GbmmOp::verify() {
+  if (failed(sameElementType(*this, {getLhs(), getRhs()},
+                             getElementTypeOrSelf(getResult()))))
+    return failure();
+  return checkResult(*this, shape::bandedMatmul(shapeOf(getLhs()),
+                                                shapeOf(getRhs()), getWidth(),
+                                                getDilation(), true, getLoc()));
+}
+
 LogicalResult ConvOp::verify() {
   auto r = shape::conv2d(shapeOf(getInput()), shapeOf(getWeight()),
                          getStrides(), getDilations(), getPads(), getGroups(),

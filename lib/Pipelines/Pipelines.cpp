@@ -4,6 +4,9 @@
 #include "lib/Target/CPU/Passes.h"
 #include "lib/Target/PTX/Passes.h"
 #include "passes/conversion/GraphToLinalg/Passes.h"
+#include "passes/conversion/GraphToTExpr/Passes.h"
+#include "passes/conversion/TExprToLinalg/Passes.h"
+#include "passes/derive/Passes.h"
 #include "passes/graph/Passes.h"
 
 #include "mlir/Pass/PassManager.h"
@@ -20,7 +23,7 @@ std::vector<PipelineStage> cpuPipelineStages(const CPUPipelineOptions &o) {
   stages.push_back({"tessera-graph-cleanup", "canonicalize,cse"});
   std::string toLinalg = "tessera-externalize-weights{min-elements=" +
                          std::to_string(o.minWeightElements) +
-                         "},convert-tessera-to-linalg,canonicalize,cse";
+                         "},convert-tessera-to-linalg,convert-texpr-to-linalg,canonicalize,cse";
   if (o.fuseElementwise)
     toLinalg += ",func.func(tessera-fuse-elementwise),canonicalize,cse";
   if (o.precision != "f32")
@@ -90,16 +93,16 @@ namespace {
 /// Options both pipelines take (they share their first two stages).
 template <typename Derived>
 struct SharedPipelineCLOptions : public PassPipelineOptions<Derived> {
-  detail::PassOptions::Option<int64_t> minWeightElements{
+  mlir::detail::PassOptions::Option<int64_t> minWeightElements{
       *this, "min-weight-elements",
       llvm::cl::desc("Constants with at least this many elements become "
                      "weight arguments"),
       llvm::cl::init(16)};
-  detail::PassOptions::Option<bool> fuseElementwise{
+  mlir::detail::PassOptions::Option<bool> fuseElementwise{
       *this, "fuse-elementwise",
       llvm::cl::desc("Fuse elementwise linalg ops on tensors"),
       llvm::cl::init(true)};
-  detail::PassOptions::Option<std::string> precision{
+  mlir::detail::PassOptions::Option<std::string> precision{
       *this, "precision",
       llvm::cl::desc("Storage precision: f32, bf16 or f16 (f32 arithmetic)"),
       llvm::cl::init("f32")};
@@ -164,6 +167,9 @@ void buildStages(OpPassManager &pm, const CPUPipelineOptions &opts,
 
 void registerTesseraPassesAndPipelines() {
   registerTesseraConversionPasses();
+  registerTesseraGraphToTExprPasses();
+  registerTesseraTExprToLinalgPasses();
+  registerTesseraDerivePasses();
   registerTesseraGraphPasses();
   registerTesseraCPUPasses();
   registerTesseraPTXPasses();

@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "dialects/Graph/TesseraDialect.h"
+#include "dialects/TExpr/TExprDialect.h"
 #include "lib/Pipelines/Pipelines.h"
 
 #include "mlir/IR/DialectRegistry.h"
@@ -22,7 +23,7 @@ int main(int argc, char **argv) {
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
   mlir::registerAllToLLVMIRTranslations(registry);
-  registry.insert<tessera::TesseraDialect>();
+  registry.insert<tessera::TesseraDialect, tessera::texpr::TExprDialect>();
   return mlir::asMainReturnCode(mlir::MlirOptMain(
       argc, argv, "Tessera optimizer driver\n", registry));
 }

@@ -1,6 +1,10 @@
 //===- Structured.cpp - contractions, windows, reductions, data movement --===//
 #include "LoweringUtils.h"
 #include "dialects/Graph/TesseraDialect.h"
+#include "passes/conversion/GraphToTExpr/Passes.h"
+#include "passes/conversion/TExprToLinalg/Passes.h"
+#include "passes/derive/Bridge.h"
+#include "mlir/IR/TypeUtilities.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -604,6 +608,20 @@ FailureOr<Value> lowerStructuredOp(Operation *op, OpBuilder &b) {
       })
       .Case([&](MatmulOp o) -> FailureOr<Value> { return lowerMatmul(o, b); })
       .Case([&](ConvOp o) -> FailureOr<Value> { return lowerConv(o, b); })
+      .Case<G2bmmOp, GbmmOp>([&](Operation *o) -> FailureOr<Value> {
+        // Banded matmuls lower through their expression (one generic).
+        std::string why;
+        auto e = expressionOf(o, why);
+        if (failed(e))
+          return o->emitOpError() << why, failure();
+        Value v = derive::scopeToOps(
+            b, o->getLoc(), **e, SmallVector<Value>(o->getOperands()),
+            getElementTypeOrSelf(o->getResult(0).getType()));
+        auto scope = v.getDefiningOp<texpr::ScopeOp>();
+        auto r = lowerScopeToLinalg(b, scope);
+        scope.erase();
+        return r;
+      })
       .Case([&](ConvTransposeOp o) -> FailureOr<Value> {
         return lowerConvTranspose(o, b);
       })

@@ -1,0 +1,20 @@
+//===- Passes.h - derivation (OLLIE) ------------------------------*- C++ -*-===//
+#ifndef TESSERA_PASSES_DERIVE_PASSES_H
+#define TESSERA_PASSES_DERIVE_PASSES_H
+
+#include "dialects/Graph/TesseraDialect.h"
+#include "dialects/TExpr/TExprDialect.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace tessera {
+#define GEN_PASS_DECL
+#include "passes/derive/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "passes/derive/Passes.h.inc"
+} // namespace tessera
+
+#endif

@@ -1,0 +1,241 @@
+//===- Search.cpp - cost model and derivation search ----------------------===//
+#include "passes/derive/Derive.h"
+
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/SmallSet.h"
+#include "llvm/ADT/StringMap.h"
+
+#include <algorithm>
+#include <chrono>
+
+using namespace mlir;
+
+namespace tessera::derive {
+
+CostModel CostModel::forTarget(StringRef target) {
+  CostModel m;
+  m.target = target.str();
+  auto idx = [](LibKind k) { return (int)k; };
+  if (target == "cuda") {
+    // H100 SXM f32 (non-tensor-core) peak and HBM3 bandwidth. GEMMs go to
+    // cuBLAS; everything else is a generated (untiled) kernel.
+    m.peakFlops = 51e12;
+    m.bandwidth = 3.0e12;
+    m.launch = 4e-6;
+    m.effLibrary[idx(LibKind::None)] = 0.03;
+    m.effLibrary[idx(LibKind::Matmul)] = 0.7;
+    m.effLibrary[idx(LibKind::Conv)] = 0.03;
+    m.effLibrary[idx(LibKind::G2bmm)] = 0.03;
+    m.effLibrary[idx(LibKind::Gbmm)] = 0.03;
+  } else {
+    // Two x86-64 cores; every op is generated loop code.
+    m.peakFlops = 100e9;
+    m.bandwidth = 15e9;
+    m.launch = 0;
+    for (double &e : m.effLibrary)
+      e = 0.1;
+  }
+  return m;
+}
+
+static double numel(ArrayRef<int64_t> s) {
+  double n = 1;
+  for (int64_t x : s)
+    n *= x;
+  return n;
+}
+static unsigned countOps(const Node &n) {
+  unsigned c = n.kind == NodeKind::Access || n.kind == NodeKind::Const ? 0 : 1;
+  for (const Node &o : n.ops)
+    c += countOps(o);
+  return c;
+}
+
+double CostModel::cost(const Scope &root, std::vector<std::string> *stages) const {
+  double total = 0;
+  std::function<void(const Scope &)> visit = [&](const Scope &s) {
+    for (const Source &x : s.srcs)
+      if (x.scope)
+        visit(*x.scope);
+    LibMatch m = matchLibrary(s);
+    double flops = m.kind != LibKind::None
+                       ? m.flops
+                       : s.points() * std::max(1u, countOps(s.body) + (s.sums.empty() ? 0 : 1));
+    double bytes = 4 * numel(s.shape());
+    for (const Source &x : s.srcs)
+      bytes += 4 * numel(x.shape);
+    double t = std::max(flops / (peakFlops * effLibrary[(int)m.kind]),
+                        bytes / bandwidth) + launch;
+    total += t;
+    if (stages) {
+      std::string d = std::string(libName(m.kind));
+      if (!m.desc.empty())
+        d += " (" + m.desc + ")";
+      stages->push_back(d);
+    }
+  };
+  visit(root);
+  return total;
+}
+
+ScopePtr normalize(ScopePtr root, std::vector<Step> &trace) {
+  // Boundary tightening is applied eagerly: it only turns provably-zero
+  // iterations into output padding.
+  {
+    std::vector<std::pair<ScopePtr, SmallVector<unsigned>>> all;
+    forEachScope(root, [&](const ScopePtr &s, ArrayRef<unsigned> path) {
+      all.push_back({s, SmallVector<unsigned>(path)});
+    });
+    for (auto &[s, path] : llvm::reverse(all))
+      if (auto r = tighten(*s)) {
+        root = replaceAt(root, path, r->scope);
+        trace.push_back(std::move(r->step));
+      }
+  }
+  bool changed = true;
+  while (changed) {
+    changed = false;
+    std::vector<std::pair<ScopePtr, SmallVector<unsigned>>> all;
+    forEachScope(root, [&](const ScopePtr &s, ArrayRef<unsigned> path) {
+      all.push_back({s, SmallVector<unsigned>(path)});
+    });
+    for (auto &[s, path] : all) {
+      for (unsigned i = 0; i < s->srcs.size(); ++i) {
+        if (!s->srcs[i].scope || !s->srcs[i].scope->sums.empty())
+          continue;
+        if (auto r = inlineSource(*s, i)) {
+          root = replaceAt(root, path, r->scope);
+          trace.push_back(std::move(r->step));
+          changed = true;
+          break;
+        }
+      }
+      if (changed)
+        break;
+    }
+  }
+  return root;
+}
+
+namespace {
+struct Searcher {
+  const CostModel &model;
+  const SearchOptions &opts;
+  SearchResult res;
+  llvm::DenseSet<uint64_t> seen;
+  std::chrono::steady_clock::time_point start;
+
+  double elapsed() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+        .count();
+  }
+
+  void record(const Candidate &c) {
+    res.best.push_back(c);
+    llvm::stable_sort(res.best, [](const Candidate &a, const Candidate &b) {
+      return a.cost < b.cost;
+    });
+    if (res.best.size() > 8)
+      res.best.pop_back();
+  }
+
+  static unsigned uses(const std::vector<Step> &t, StringRef rule) {
+    return llvm::count_if(t, [&](const Step &s) { return s.rule == rule; });
+  }
+
+  /// Explorative rule applications to one scope.
+  std::vector<RuleResult> moves(const Scope &s, const std::vector<Step> &trace) {
+    std::vector<RuleResult> out;
+    auto add = [&](std::optional<RuleResult> r) {
+      if (r)
+        out.push_back(std::move(*r));
+    };
+    unsigned L = s.numLoops(), S = s.sums.size();
+    if (S >= 2 && S <= 5 && uses(trace, "summation-split") < 3)
+      for (unsigned mask = 1; mask + 1 < (1u << S); ++mask) {
+        SmallVector<unsigned> outer;
+        for (unsigned i = 0; i < S; ++i)
+          if (mask & (1u << i))
+            outer.push_back(i);
+        add(summationSplit(s, outer));
+      }
+    // Substitution / merge for traversal pairs that meet in one index.
+    llvm::SmallSet<std::pair<unsigned, unsigned>, 8> pairs;
+    forEachAccess(s.body, [&](const Node &a) {
+      for (AffineExpr e : a.idx)
+        for (unsigned x = 0; x < L; ++x)
+          for (unsigned y = 0; y < L; ++y)
+            if (x != y && usesDim(e, x) && usesDim(e, y))
+              pairs.insert({x, y});
+    });
+    for (auto [x, y] : pairs) {
+      add(substitute(s, x, y, 1));
+      add(substitute(s, x, y, -1));
+      add(mergeVars(s, x, y));
+    }
+    if (uses(trace, "boundary-relaxing") < 1)
+      for (unsigned i = 0; i < S; ++i) {
+        Range r = s.sums[i];
+        for (int64_t k : {2, 3})
+          if (r.lo == 0 && r.size() % k && r.size() > k)
+            add(relax(s, i, {0, (r.size() + k - 1) / k * k}));
+      }
+    if (uses(trace, "variable-split") < 1)
+      for (unsigned i = 0; i < S; ++i)
+        for (int64_t k : {2, 3})
+          if (s.sums[i].size() <= 12)
+            add(splitSum(s, i, k));
+    return out;
+  }
+
+  void dfs(const Candidate &c, unsigned depth) {
+    if (elapsed() > opts.timeBudget) {
+      res.timedOut = true;
+      return;
+    }
+    if (!seen.insert(fingerprint(*c.root)).second) {
+      ++res.deduplicated;
+      return;
+    }
+    ++res.explored;
+    if (depth > 0)
+      record(c);
+    if (depth >= opts.maxDepth)
+      return;
+    std::vector<std::pair<ScopePtr, SmallVector<unsigned>>> all;
+    forEachScope(c.root, [&](const ScopePtr &s, ArrayRef<unsigned> path) {
+      all.push_back({s, SmallVector<unsigned>(path)});
+    });
+    for (auto &[s, path] : all) {
+      // Explorative rules act on stages whose summand is binary (OLLIE);
+      // summation-free inner stages are merged eagerly.
+      unsigned accesses = 0;
+      forEachAccess(s->body, [&](const Node &) { ++accesses; });
+      if (accesses < 2 || (s->sums.empty() && !path.empty()))
+        continue;
+      for (RuleResult &r : moves(*s, c.trace)) {
+        Candidate child;
+        child.trace = c.trace;
+        child.trace.push_back(std::move(r.step));
+        child.root = normalize(replaceAt(c.root, path, r.scope), child.trace);
+        child.cost = model.cost(*child.root);
+        dfs(child, depth + 1);
+        if (res.timedOut)
+          return;
+      }
+    }
+  }
+};
+} // namespace
+
+SearchResult search(ScopePtr root, const CostModel &model,
+                    const SearchOptions &opts) {
+  Searcher s{model, opts, {}, {}, std::chrono::steady_clock::now()};
+  s.res.original.root = root;
+  s.res.original.cost = model.cost(*root);
+  s.dfs(s.res.original, 0);
+  s.res.seconds = s.elapsed();
+  return std::move(s.res);
+}
+
+} // namespace tessera::derive
