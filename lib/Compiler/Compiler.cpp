@@ -398,6 +398,25 @@ int compile(const CompileOptions &opts) {
     return 1;
   }
 
+  if (!opts.deriveCostModel.empty() && opts.deriveCostModel != "cpu" &&
+      opts.deriveCostModel != "cuda") {
+    llvm::errs() << "tessera-compile: error: --derive-cost-model="
+                 << opts.deriveCostModel << " is not supported (cpu, cuda)\n";
+    return 1;
+  }
+  DeriveOptions derive;
+  derive.enabled = opts.derive;
+  derive.maxDepth = opts.deriveMaxDepth;
+  derive.timeBudget = opts.deriveTimeBudget;
+  derive.costModel = opts.deriveCostModel;
+  derive.report = opts.deriveReport == "json" ? "-" : opts.deriveReport;
+  if (derive.report.find_first_of(" {},=\"") != std::string::npos) {
+    llvm::errs() << "tessera-compile: error: --derive-report path '"
+                 << derive.report
+                 << "' must not contain spaces, braces, commas, '=' or quotes\n";
+    return 1;
+  }
+
   // 1. Import.
   OwningOpRef<ModuleOp> module;
   bool isMlir = StringRef(opts.inputPath).ends_with(".mlir");
@@ -432,10 +451,12 @@ int compile(const CompileOptions &opts) {
   po.minWeightElements = opts.minWeightElements;
   po.fuseElementwise = opts.fuseElementwise;
   po.precision = opts.precision;
+  po.derive = derive;
   GPUPipelineOptions go;
   go.minWeightElements = opts.minWeightElements;
   go.fuseElementwise = opts.fuseElementwise;
   go.precision = opts.precision;
+  go.derive = derive;
   go.chip = opts.gpuArch;
   go.useLibrary = opts.gpuLibraryCalls;
   const std::vector<PipelineStage> stages =

@@ -18,9 +18,31 @@ using namespace mlir;
 
 namespace tessera {
 
+std::string DeriveOptions::passText(const std::string &target) const {
+  if (!enabled)
+    return "";
+  std::string t = "tessera-derive{max-depth=" + std::to_string(maxDepth) +
+                  " time-budget=" + std::to_string(timeBudget) + " target=" +
+                  (costModel.empty() ? target : costModel);
+  if (!report.empty())
+    t += " report=" + report;
+  return t + "}";
+}
+
+static std::vector<PipelineStage> sharedStages(const CPUPipelineOptions &o,
+                                               const std::string &target);
+
 std::vector<PipelineStage> cpuPipelineStages(const CPUPipelineOptions &o) {
+  return sharedStages(o, "cpu");
+}
+
+static std::vector<PipelineStage> sharedStages(const CPUPipelineOptions &o,
+                                               const std::string &target) {
   std::vector<PipelineStage> stages;
-  stages.push_back({"tessera-graph-cleanup", "canonicalize,cse"});
+  std::string cleanup = "canonicalize,cse";
+  if (o.derive.enabled)
+    cleanup += "," + o.derive.passText(target) + ",canonicalize,cse";
+  stages.push_back({"tessera-graph-cleanup", cleanup});
   std::string toLinalg = "tessera-externalize-weights{min-elements=" +
                          std::to_string(o.minWeightElements) +
                          "},convert-tessera-to-linalg,convert-texpr-to-linalg,canonicalize,cse";
@@ -57,7 +79,8 @@ std::vector<PipelineStage> gpuPipelineStages(const GPUPipelineOptions &o) {
   shared.minWeightElements = o.minWeightElements;
   shared.fuseElementwise = o.fuseElementwise;
   shared.precision = o.precision;
-  std::vector<PipelineStage> all = cpuPipelineStages(shared);
+  shared.derive = o.derive;
+  std::vector<PipelineStage> all = sharedStages(shared, "cuda");
   std::vector<PipelineStage> stages(all.begin(), all.begin() + 2);
   stages.push_back(
       {"tessera-gpu-bufferize",
@@ -106,6 +129,29 @@ struct SharedPipelineCLOptions : public PassPipelineOptions<Derived> {
       *this, "precision",
       llvm::cl::desc("Storage precision: f32, bf16 or f16 (f32 arithmetic)"),
       llvm::cl::init("f32")};
+  mlir::detail::PassOptions::Option<bool> derive{
+      *this, "derive",
+      llvm::cl::desc("Run tessera-derive (OLLIE derivation) on the graph"),
+      llvm::cl::init(false)};
+  mlir::detail::PassOptions::Option<unsigned> deriveMaxDepth{
+      *this, "derive-max-depth", llvm::cl::desc("tessera-derive max-depth"),
+      llvm::cl::init(6)};
+  mlir::detail::PassOptions::Option<double> deriveTimeBudget{
+      *this, "derive-time-budget",
+      llvm::cl::desc("tessera-derive time-budget (seconds)"),
+      llvm::cl::init(30.0)};
+  mlir::detail::PassOptions::Option<std::string> deriveCostModel{
+      *this, "derive-cost-model",
+      llvm::cl::desc("tessera-derive cost model (cpu, cuda; default: target)"),
+      llvm::cl::init("")};
+  DeriveOptions deriveOptions() const {
+    DeriveOptions d;
+    d.enabled = derive;
+    d.maxDepth = deriveMaxDepth;
+    d.timeBudget = deriveTimeBudget;
+    d.costModel = deriveCostModel;
+    return d;
+  }
 };
 
 struct CPUPipelineCLOptions
@@ -115,6 +161,7 @@ struct CPUPipelineCLOptions
     o.minWeightElements = minWeightElements;
     o.fuseElementwise = fuseElementwise;
     o.precision = precision;
+    o.derive = deriveOptions();
     return o;
   }
 };
@@ -142,6 +189,7 @@ struct GPUPipelineCLOptions
     o.features = features;
     o.blockSize = blockSize;
     o.useLibrary = useLibrary;
+    o.derive = deriveOptions();
     return o;
   }
 };

@@ -19,6 +19,17 @@ class OpPassManager;
 
 namespace tessera {
 
+/// tessera-derive (OLLIE derivation) settings shared by both pipelines.
+struct DeriveOptions {
+  bool enabled = false;
+  unsigned maxDepth = 6;
+  double timeBudget = 30.0;   ///< seconds for the whole module
+  std::string costModel;      ///< "cpu" or "cuda"; empty = the target's
+  std::string report;         ///< JSON report path ("-" = stdout); empty = none
+  /// The pass text, or "" when disabled.
+  std::string passText(const std::string &target) const;
+};
+
 struct CPUPipelineOptions {
   /// Constants with at least this many elements become weight arguments.
   int64_t minWeightElements = 16;
@@ -27,6 +38,7 @@ struct CPUPipelineOptions {
   /// Storage precision: "f32", or "bf16"/"f16" (tessera-lower-precision:
   /// 16-bit storage, f32 arithmetic and accumulation).
   std::string precision = "f32";
+  DeriveOptions derive;
 };
 
 struct GPUPipelineOptions {
@@ -38,6 +50,7 @@ struct GPUPipelineOptions {
   int optLevel = 3;
   int64_t blockSize = 256;          ///< threads per block of generated kernels
   bool useLibrary = true;           ///< allow cuBLAS calls for large GEMMs
+  DeriveOptions derive;
 };
 
 struct PipelineStage {

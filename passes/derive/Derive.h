@@ -69,6 +69,15 @@ std::optional<RuleResult> tighten(const Scope &s);
 std::optional<RuleResult> relax(const Scope &s, unsigned i, Range newRange);
 /// Variable split (Rule1): summation iterator i -> k*i1 + i2.
 std::optional<RuleResult> splitSum(const Scope &s, unsigned i, int64_t k);
+/// Layout change of a dilated window (Rule1 on a traversal iterator +
+/// Rule7): traversal iterator `a` whose indices read `a + D*(...)` is split
+/// a = D*a1 + a2; each tensor read through `a` gets a layout stage
+/// X'[.., p, j, ..] = X[.., D*j + p + c, ..] so that the window over a1 is
+/// dense (space-to-batch); an outer stage re-indexes the result with
+/// a floordiv D, a mod D.
+std::optional<RuleResult> dilationToBatch(const Scope &s, unsigned a,
+                                          int64_t dil);
+
 //===- Guided matching (Rule8) and eOperators (Rule90) --------------------===//
 
 enum class LibKind { None, Matmul, Conv, G2bmm, Gbmm };

@@ -6,6 +6,7 @@
 
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -143,15 +144,21 @@ struct DerivePass : impl::TesseraDeriveBase<DerivePass> {
                               {"committed", (int64_t)committed},
                               {"dropped", (int64_t)dropped},
                               {"entries", std::move(entries)}};
+      llvm::json::Value v(std::move(root));
+      if (report == "-") {
+        llvm::outs() << llvm::formatv("{0:2}", v) << "\n";
+        return;
+      }
+      // Written whole to a temporary file and renamed: never half a report.
       std::error_code ec;
       std::string tmp = report + ".tmp";
       {
         llvm::raw_fd_ostream os(tmp, ec);
         if (!ec)
-          os << llvm::formatv("{0:2}", llvm::json::Value(std::move(root)))
-             << "\n";
+          os << llvm::formatv("{0:2}", v) << "\n";
       }
       if (ec || llvm::sys::fs::rename(tmp, report)) {
+        llvm::sys::fs::remove(tmp);
         getOperation().emitError() << "tessera-derive: cannot write report '"
                                    << report << "'"
                                    << (ec ? ": " + ec.message() : "");
@@ -233,9 +240,11 @@ struct DeriveRulePass : impl::TesseraDeriveRuleBase<DeriveRulePass> {
       return relax(s, arg(0), {arg(1), arg(2)});
     if (rule == "split")
       return splitSum(s, arg(0), arg(1));
+    if (rule == "dilation-to-batch")
+      return dilationToBatch(s, arg(0), arg(1));
     why = "unknown rule '" + rule +
           "' (have summation-split, substitute, merge, inline, tighten, relax, "
-          "split, match)";
+          "split, dilation-to-batch, match)";
     return std::nullopt;
   }
 

@@ -11,6 +11,7 @@
 #include "dialects/Graph/TesseraDialect.h"
 
 #include "mlir/IR/BuiltinTypes.h"
+#include "llvm/ADT/SmallSet.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
@@ -127,108 +128,225 @@ double numel(ArrayRef<int64_t> s) {
   return n;
 }
 
-/// Canonical conv: A[n, c, oh*sh + r*dh - pt, ow*sw + s*dw - pl] * K[f, c, r, s]
-/// with loops (n, f, oh, ow) and sums (c, r, s), all from 0, G = 1.
+/// Conv with any number of batch iterators:
+///   X[batch..., c, st0*o0 + dl0*r - p0, st1*o1 + dl1*s - p1] (dims in any order)
+///   * K[f, c, r, s]
+/// with loops batch..., f, o0, o1 (any order) and sums c, r, s, all from 0.
 struct ConvPlan {
-  int64_t sh, sw, dh, dw, pt, pl, pb, pr;
-  bool swapped;
+  const Node *x = nullptr, *k = nullptr;
+  SmallVector<unsigned> batch;  ///< loop dims, in X's dim order
+  SmallVector<unsigned> xPerm;  ///< X dims ordered batch..., c, sp0, sp1
+  unsigned f = 0, o[2] = {0, 0};
+  int64_t st[2], dl[2], pad[2], after[2];
 };
 std::optional<ConvPlan> planConv(const Scope &s) {
   auto two = productOfTwo(s);
-  if (!two || s.numLoops() != 4 || s.sums.size() != 3)
+  if (!two || s.sums.size() != 3)
     return std::nullopt;
   for (const Range &r : s.ranges())
     if (r.lo != 0)
       return std::nullopt;
+  unsigned L = s.numLoops(), D = s.numDims();
+  auto pureDim = [&](AffineExpr e) -> int {
+    auto d = dyn_cast<AffineDimExpr>(e);
+    return d ? (int)d.getPosition() : -1;
+  };
   for (bool swapped : {false, true}) {
-    const Node *a = swapped ? two->b : two->a, *k = swapped ? two->a : two->b;
-    if (a->idx.size() != 4 || k->idx.size() != 4)
+    const Node *x = swapped ? two->b : two->a, *k = swapped ? two->a : two->b;
+    if (k->idx.size() != 4)
       continue;
-    auto d = [&](unsigned i) { return s.dim(i); };
-    if (a->idx[0] != d(0) || a->idx[1] != d(4) || k->idx[0] != d(1) ||
-        k->idx[1] != d(4) || k->idx[2] != d(5) || k->idx[3] != d(6))
+    int f = pureDim(k->idx[0]), c = pureDim(k->idx[1]), r = pureDim(k->idx[2]),
+        sd = pureDim(k->idx[3]);
+    if (f < 0 || (unsigned)f >= L || c < (int)L || r < (int)L || sd < (int)L ||
+        c == r || c == sd || r == sd)
       continue;
-    ConvPlan p{};
-    p.swapped = swapped;
+    const auto &ks = s.srcs[k->src].shape;
+    if (ks[0] != s.ranges()[f].size() || ks[1] != s.ranges()[c].size() ||
+        ks[2] != s.ranges()[r].size() || ks[3] != s.ranges()[sd].size())
+      continue;
+    ConvPlan p;
+    p.x = x;
+    p.k = k;
+    p.f = f;
+    int xc = -1, xsp[2] = {-1, -1};
+    SmallVector<int> used(D, 0);
     bool ok = true;
-    for (int sp = 0; sp < 2; ++sp) {
-      AffineExpr e = a->idx[2 + sp];
-      auto st = coeffOf(e, 2 + sp), dl = coeffOf(e, 5 + sp);
+    const auto &xs = s.srcs[x->src].shape;
+    for (auto [pos, e] : llvm::enumerate(x->idx)) {
+      int d = pureDim(e);
+      if (d == c) {
+        xc = pos;
+        used[c]++;
+        if (xs[pos] != s.ranges()[c].size())
+          ok = false;
+        continue;
+      }
+      if (d >= 0 && d < (int)L && d != f) {
+        p.batch.push_back(d);
+        used[d]++;
+        if (xs[pos] != s.ranges()[d].size())
+          ok = false;
+        continue;
+      }
+      // Spatial: st*o + dl*w - pad with w the kernel's r or s.
+      int which = usesDim(e, r) ? 0 : usesDim(e, sd) ? 1 : -1;
+      if (which < 0 || xsp[which] >= 0) {
+        ok = false;
+        break;
+      }
+      unsigned w = which ? sd : r;
+      int o = -1;
+      for (unsigned q = 0; q < L; ++q)
+        if (usesDim(e, q)) {
+          if (o >= 0 || (int)q == f)
+            ok = false;
+          o = q;
+        }
+      if (!ok || o < 0)
+        break;
+      auto st = coeffOf(e, o), dl = coeffOf(e, w);
       if (!st || !dl || *st <= 0 || *dl <= 0) {
         ok = false;
         break;
       }
-      for (unsigned o : {0u, 1u, 4u, 2u + (1 - sp), 5u + (1 - sp)})
-        if (usesDim(e, o))
-          ok = false;
-      AffineExpr rest =
-          simplifyAffineExpr(e - d(2 + sp) * *st - d(5 + sp) * *dl, 7, 0);
-      auto c = dyn_cast<AffineConstantExpr>(rest);
-      if (!c || c.getValue() > 0) {
+      AffineExpr rest = simplifyAffineExpr(
+          e - getAffineDimExpr(o, e.getContext()) * *st -
+              getAffineDimExpr(w, e.getContext()) * *dl,
+          D, 0);
+      auto cst = dyn_cast<AffineConstantExpr>(rest);
+      if (!cst || cst.getValue() > 0) {
         ok = false;
         break;
       }
-      int64_t pad = -c.getValue();
-      int64_t in = s.srcs[a->src].shape[2 + sp];
-      int64_t out = s.loops[2 + sp].size(), kk = s.sums[1 + sp].size();
-      int64_t after = (out - 1) * *st + *dl * (kk - 1) + 1 - in - pad;
-      if (after < 0 || s.srcs[k->src].shape[2 + sp] != kk)
+      xsp[which] = pos;
+      used[o]++;
+      p.o[which] = o;
+      p.st[which] = *st;
+      p.dl[which] = *dl;
+      p.pad[which] = -cst.getValue();
+      int64_t in = xs[pos], out = s.ranges()[o].size(), kk = ks[2 + which];
+      p.after[which] = std::max<int64_t>(
+          0, (out - 1) * *st + *dl * (kk - 1) + 1 - in - p.pad[which]);
+      if ((in + p.pad[which] + p.after[which] - *dl * (kk - 1) - 1) / *st + 1 !=
+          out)
         ok = false;
-      (sp ? p.sw : p.sh) = *st;
-      (sp ? p.dw : p.dh) = *dl;
-      (sp ? p.pl : p.pt) = pad;
-      (sp ? p.pr : p.pb) = after;
     }
-    if (ok && s.srcs[a->src].shape[1] == s.sums[0].size() &&
-        s.srcs[a->src].shape[0] == s.loops[0].size() &&
-        s.srcs[k->src].shape[0] == s.loops[1].size())
-      return p;
+    if (!ok || xc < 0 || xsp[0] < 0 || xsp[1] < 0)
+      continue;
+    // Every loop is a batch loop, f, o0 or o1 -- once.
+    unsigned counted = p.batch.size() + 3;
+    if (counted != L || p.o[0] == p.o[1] ||
+        llvm::any_of(used, [](int u) { return u > 1; }))
+      continue;
+    for (auto [pos, e] : llvm::enumerate(x->idx))
+      if (pureDim(e) >= 0 && pureDim(e) < (int)L)
+        p.xPerm.push_back(pos);
+    p.xPerm.append({(unsigned)xc, (unsigned)xsp[0], (unsigned)xsp[1]});
+    return p;
   }
   return std::nullopt;
 }
 
-/// Canonical g2bmm / gbmm (loops b, m, x; one sum), reading A[b, m, sum] and
-/// B[b, m + D*x - D*W, sum] (g2bmm) or A[b, m, sum], B[b, m + D*sum - D*W, x] (gbmm).
+/// g2bmm / gbmm with any number of batch iterators:
+///   g2bmm: A[batch..., m, k] * B[batch..., m + D*x - D*W, k]  (loops batch, m, x; sum k)
+///   gbmm:  A[batch..., m, x] * B[batch..., m + D*x - D*W, n]  (loops batch, m, n; sum x)
 struct BandPlan {
-  bool general;
-  int64_t width, dilation;
-  bool swapped;
+  bool general = false;
+  int64_t width = 0, dilation = 1;
+  const Node *a = nullptr, *b = nullptr;
+  SmallVector<unsigned> batch;
+  unsigned m = 0, third = 0; ///< g2bmm: band loop x; gbmm: loop n
 };
 std::optional<BandPlan> planBand(const Scope &s) {
   auto two = productOfTwo(s);
-  if (!two || s.numLoops() != 3 || s.sums.size() != 1)
+  if (!two || s.sums.size() != 1)
     return std::nullopt;
   for (const Range &r : s.ranges())
     if (r.lo != 0)
       return std::nullopt;
-  auto d = [&](unsigned i) { return s.dim(i); };
+  unsigned L = s.numLoops(), D = s.numDims(), sum = L;
+  auto pureDim = [&](AffineExpr e) -> int {
+    auto d = dyn_cast<AffineDimExpr>(e);
+    return d ? (int)d.getPosition() : -1;
+  };
   for (bool swapped : {false, true}) {
     const Node *a = swapped ? two->b : two->a, *b = swapped ? two->a : two->b;
-    if (a->idx.size() != 3 || b->idx.size() != 3 || a->idx[0] != d(0) ||
-        a->idx[1] != d(1) || b->idx[0] != d(0) ||
-        s.srcs[a->src].shape[0] != s.loops[0].size() ||
-        s.srcs[a->src].shape[1] != s.loops[1].size())
+    unsigned R = a->idx.size();
+    if (R < 3 || b->idx.size() != R)
       continue;
-    for (bool general : {false, true}) {
-      unsigned band = general ? 3 : 2, other = general ? 2 : 3;
-      if (a->idx[2] != d(general ? 3 : 3) || b->idx[2] != d(other))
-        continue;
-      int64_t W2 = general ? s.sums[0].size() : s.loops[2].size();
-      if (W2 % 2 == 0)
-        continue;
-      int64_t W = W2 / 2;
-      AffineExpr e = b->idx[1];
-      auto cm = coeffOf(e, 1), cw = coeffOf(e, band);
-      if (!cm || !cw || *cm != 1 || *cw <= 0)
-        continue;
-      AffineExpr rest = simplifyAffineExpr(e - d(1) - d(band) * *cw, 4, 0);
-      auto c = dyn_cast<AffineConstantExpr>(rest);
-      if (!c || c.getValue() != -*cw * W)
-        continue;
-      if (general && s.srcs[a->src].shape[2] != W2)
-        continue;
-      return BandPlan{general, W, *cw, swapped};
+    BandPlan p;
+    p.a = a;
+    p.b = b;
+    bool ok = true;
+    llvm::SmallSet<unsigned, 8> seen;
+    for (unsigned i = 0; i + 2 < R; ++i) {
+      int d = pureDim(a->idx[i]);
+      if (d < 0 || d >= (int)L || a->idx[i] != b->idx[i] || !seen.insert(d).second ||
+          s.srcs[a->src].shape[i] != s.ranges()[d].size() ||
+          s.srcs[b->src].shape[i] != s.ranges()[d].size()) {
+        ok = false;
+        break;
+      }
+      p.batch.push_back(d);
     }
+    int m = pureDim(a->idx[R - 2]), t = pureDim(a->idx[R - 1]);
+    int last = pureDim(b->idx[R - 1]);
+    if (!ok || m < 0 || m >= (int)L || t < 0 || last < 0 || !seen.insert(m).second ||
+        s.srcs[a->src].shape[R - 2] != s.ranges()[m].size())
+      continue;
+    p.m = m;
+    unsigned x; // band iterator
+    if (t == (int)sum && last == (int)sum) {
+      p.general = false;
+      // band loop: the remaining loop
+      int rem = -1;
+      for (unsigned q = 0; q < L; ++q)
+        if (!seen.count(q))
+          rem = rem < 0 ? (int)q : -2;
+      if (rem < 0)
+        continue;
+      x = rem;
+      p.third = x;
+    } else if (t == (int)sum && last < (int)L && !seen.count(last)) {
+      p.general = true;
+      x = sum;
+      p.third = last;
+      seen.insert(last);
+      if (seen.size() != L)
+        continue;
+    } else {
+      continue;
+    }
+    int64_t W2 = s.ranges()[x].size();
+    if (W2 % 2 == 0)
+      continue;
+    p.width = W2 / 2;
+    AffineExpr e = b->idx[R - 2];
+    auto cm = coeffOf(e, m), cw = coeffOf(e, x);
+    if (!cm || !cw || *cm != 1 || *cw <= 0)
+      continue;
+    bool others = false;
+    for (unsigned q = 0; q < D; ++q)
+      if (q != (unsigned)m && q != x && usesDim(e, q))
+        others = true;
+    if (others)
+      continue;
+    AffineExpr rest = simplifyAffineExpr(
+        e - getAffineDimExpr(m, e.getContext()) -
+            getAffineDimExpr(x, e.getContext()) * *cw,
+        D, 0);
+    auto c = dyn_cast<AffineConstantExpr>(rest);
+    if (!c || c.getValue() != -*cw * p.width)
+      continue;
+    if (p.general && s.srcs[a->src].shape[R - 1] != W2)
+      continue;
+    if (!p.general && s.srcs[a->src].shape[R - 1] != s.ranges()[sum].size())
+      continue;
+    if (p.general &&
+        s.srcs[b->src].shape[R - 1] != s.ranges()[p.third].size())
+      continue;
+    p.dilation = *cw;
+    return p;
   }
   return std::nullopt;
 }
@@ -375,34 +493,69 @@ FailureOr<Value> emitLibrary(OpBuilder &b, Location l, const Scope &s,
     r = transpose(b, l, r, perm);
     return padTo(b, l, r, padLo, padHi);
   }
-  if (auto p = planConv(s)) {
-    auto two = productOfTwo(s);
-    const Node *a = p->swapped ? two->b : two->a, *k = p->swapped ? two->a : two->b;
-    SmallVector<int64_t> shape;
-    for (const Range &r : s.loops)
-      shape.push_back(r.size());
-    Value r = ConvOp::create(
-        b, l, RankedTensorType::get(shape, et), operands[a->src], operands[k->src],
-        Value(), b.getDenseI64ArrayAttr({p->sh, p->sw}),
-        b.getDenseI64ArrayAttr({p->dh, p->dw}),
-        b.getDenseI64ArrayAttr({p->pt, p->pl, p->pb, p->pr}), b.getI64IntegerAttr(1));
+  // Batch iterators are folded into one leading dim around the library op.
+  auto batchSize = [&](ArrayRef<unsigned> batch) {
+    int64_t n = 1;
+    for (unsigned d : batch)
+      n *= ranges[d].size();
+    return n;
+  };
+  auto finish = [&](Value r, ArrayRef<unsigned> batch,
+                    ArrayRef<unsigned> tail) -> Value {
+    SmallVector<int64_t> full;
+    SmallVector<unsigned> order;
+    for (unsigned d : batch) {
+      full.push_back(ranges[d].size());
+      order.push_back(d);
+    }
+    for (unsigned d : tail) {
+      full.push_back(ranges[d].size());
+      order.push_back(d);
+    }
+    r = reshape(b, l, r, full);
+    SmallVector<int64_t> perm;
+    for (unsigned d = 0; d < s.numLoops(); ++d)
+      perm.push_back(llvm::find(order, d) - order.begin());
+    r = transpose(b, l, r, perm);
     return padTo(b, l, r, padLo, padHi);
+  };
+  if (auto p = planConv(s)) {
+    Value x = operands[p->x->src];
+    auto xs = cast<RankedTensorType>(x.getType()).getShape();
+    SmallVector<int64_t> perm(p->xPerm.begin(), p->xPerm.end());
+    x = transpose(b, l, x, perm);
+    int64_t nb = batchSize(p->batch);
+    unsigned R = xs.size();
+    x = reshape(b, l, x, {nb, xs[perm[R - 3]], xs[perm[R - 2]], xs[perm[R - 1]]});
+    auto ty = RankedTensorType::get(
+        {nb, ranges[p->f].size(), ranges[p->o[0]].size(), ranges[p->o[1]].size()},
+        et);
+    Value r = ConvOp::create(
+        b, l, ty, x, operands[p->k->src], Value(),
+        b.getDenseI64ArrayAttr({p->st[0], p->st[1]}),
+        b.getDenseI64ArrayAttr({p->dl[0], p->dl[1]}),
+        b.getDenseI64ArrayAttr({p->pad[0], p->pad[1], p->after[0], p->after[1]}),
+        b.getI64IntegerAttr(1));
+    return finish(r, p->batch, {p->f, p->o[0], p->o[1]});
   }
   if (auto p = planBand(s)) {
-    auto two = productOfTwo(s);
-    const Node *a = p->swapped ? two->b : two->a, *v = p->swapped ? two->a : two->b;
-    SmallVector<int64_t> shape;
-    for (const Range &r : s.loops)
-      shape.push_back(r.size());
-    auto ty = RankedTensorType::get(shape, et);
+    int64_t nb = batchSize(p->batch);
+    auto fold = [&](const Node *acc) {
+      Value v = operands[acc->src];
+      auto sh = cast<RankedTensorType>(v.getType()).getShape();
+      return reshape(b, l, v, {nb, sh[sh.size() - 2], sh.back()});
+    };
+    Value a = fold(p->a), v = fold(p->b);
+    auto ty = RankedTensorType::get(
+        {nb, ranges[p->m].size(), ranges[p->third].size()}, et);
     Value r;
     if (p->general)
-      r = GbmmOp::create(b, l, ty, operands[a->src], operands[v->src],
-                         b.getI64IntegerAttr(p->width), b.getI64IntegerAttr(p->dilation));
+      r = GbmmOp::create(b, l, ty, a, v, b.getI64IntegerAttr(p->width),
+                         b.getI64IntegerAttr(p->dilation));
     else
-      r = G2bmmOp::create(b, l, ty, operands[a->src], operands[v->src],
-                          b.getI64IntegerAttr(p->width), b.getI64IntegerAttr(p->dilation));
-    return padTo(b, l, r, padLo, padHi);
+      r = G2bmmOp::create(b, l, ty, a, v, b.getI64IntegerAttr(p->width),
+                          b.getI64IntegerAttr(p->dilation));
+    return finish(r, p->batch, {p->m, p->third});
   }
   return failure();
 }

@@ -62,7 +62,8 @@ def TesseraDeriveRule : Pass<"tessera-derive-rule", "mlir::func::FuncOp"> {
     `summation-split` (args: summation iterator positions moved out),
     `substitute` (args: a, b, sign), `merge` (args: a, b), `inline` (args:
     source index), `tighten`, `relax` (args: summation position, lo, hi),
-    `split` (args: summation position, factor), `match` (guided matching:
+    `split` (args: summation position, factor), `dilation-to-batch` (args:
+    traversal iterator, dilation), `match` (guided matching:
     stages that match a library op become that op). A rule that does not
     apply leaves the scope unchanged and emits a remark.
   }];

@@ -402,4 +402,143 @@ std::optional<RuleResult> splitSum(const Scope &s, unsigned i, int64_t k) {
   return RuleResult{out, {"variable-split", detail, {o}}};
 }
 
+std::optional<RuleResult> dilationToBatch(const Scope &s, unsigned a,
+                                          int64_t D) {
+  unsigned L = s.numLoops(), ND = s.numDims();
+  if (a >= L || D <= 1 || s.loops[a].lo != 0 || s.loops[a].size() % D ||
+      !allZeroPadded(s))
+    return std::nullopt;
+  MLIRContext *ctx = s.ctx;
+  AffineExpr zero = getAffineConstantExpr(0, ctx);
+  // New dims: a -> a1 (same position), a2 at a+1, later dims shift by one.
+  auto nd = [&](unsigned k) { return getAffineDimExpr(k <= a ? k : k + 1, ctx); };
+  SmallVector<AffineExpr> renum;
+  for (unsigned k = 0; k < ND; ++k)
+    renum.push_back(nd(k));
+  auto m = clone(s);
+  m->loops[a] = {0, s.loops[a].size() / D};
+  m->loops.insert(m->loops.begin() + a + 1, Range{0, D});
+  m->padLo.assign(L + 1, 0);
+  m->padHi.assign(L + 1, 0);
+  auto newRanges = m->ranges();
+  AffineExpr a1 = getAffineDimExpr(a, ctx), a2 = getAffineDimExpr(a + 1, ctx);
+  std::vector<Obligation> proofs;
+  bool ok = true, used = false;
+  std::vector<Source> extra;
+  forEachAccessMut(m->body, [&](Node &n) {
+    int k = -1;
+    for (auto [pos, e] : llvm::enumerate(n.idx))
+      if (usesDim(e, a)) {
+        if (k >= 0)
+          ok = false;
+        k = pos;
+      }
+    if (k < 0) {
+      for (AffineExpr &e : n.idx)
+        e = simplifyAffineExpr(e.replaceDimsAndSymbols(renum, {}), ND + 1, 0);
+      return;
+    }
+    AffineExpr e = n.idx[k];
+    auto ca = coeffOf(e, a);
+    if (!ca || *ca != 1) {
+      ok = false;
+      return;
+    }
+    // e = a + D * q(others) + c.
+    SmallVector<AffineExpr> zeros(ND, zero);
+    auto cst = dyn_cast<AffineConstantExpr>(
+        simplifyAffineExpr(e.replaceDimsAndSymbols(zeros, {}), ND, 0));
+    if (!cst) {
+      ok = false;
+      return;
+    }
+    int64_t c = cst.getValue();
+    int64_t cq = c >= 0 ? c / D : -((-c + D - 1) / D), cr = c - D * cq;
+    AffineExpr q = getAffineConstantExpr(cq, ctx);
+    for (unsigned o = 0; o < ND; ++o) {
+      if (o == a)
+        continue;
+      auto co = coeffOf(e, o);
+      if (!co || *co % D) {
+        ok = false;
+        return;
+      }
+      if (*co)
+        q = q + nd(o) * (*co / D);
+    }
+    AffineExpr j = simplifyAffineExpr(a1 + q, ND + 1, 0);
+    auto [jlo, jhi] = boundsOf(j, newRanges);
+    // The layout stage X'[.., p, j, ..] = X[.., D*j + p + cr, ..].
+    const Source &src = s.srcs[n.src];
+    auto lay = std::make_shared<Scope>();
+    lay->ctx = ctx;
+    SmallVector<AffineExpr> rd;
+    unsigned R = src.shape.size();
+    for (unsigned t = 0; t < R; ++t) {
+      if ((int)t == k) {
+        lay->loops.push_back({0, D});
+        lay->loops.push_back({jlo, jhi + 1});
+        AffineExpr p = getAffineDimExpr(lay->loops.size() - 2, ctx);
+        AffineExpr jj = getAffineDimExpr(lay->loops.size() - 1, ctx);
+        rd.push_back(jj * D + p + cr);
+      } else {
+        lay->loops.push_back({0, src.shape[t]});
+        rd.push_back(getAffineDimExpr(lay->loops.size() - 1, ctx));
+      }
+    }
+    lay->padLo.assign(R + 1, 0);
+    lay->padHi.assign(R + 1, 0);
+    lay->srcs.push_back(src);
+    lay->body = Node::access(0, rd);
+    SmallVector<AffineExpr> idx;
+    for (unsigned t = 0; t < R; ++t) {
+      if ((int)t == k) {
+        idx.push_back(a2);
+        idx.push_back(simplifyAffineExpr(j - jlo, ND + 1, 0));
+      } else {
+        idx.push_back(simplifyAffineExpr(
+            n.idx[t].replaceDimsAndSymbols(renum, {}), ND + 1, 0));
+      }
+    }
+    Obligation o;
+    o.kind = Obligation::Covers;
+    o.what = "layout index stays inside the layout stage";
+    o.box.assign(newRanges.begin(), newRanges.end());
+    o.map.push_back(j);
+    o.to.push_back({jlo, jhi + 1});
+    proofs.push_back(o);
+    n.src = s.srcs.size() + extra.size();
+    n.idx.assign(idx.begin(), idx.end());
+    extra.push_back(sourceOf(lay));
+    used = true;
+  });
+  if (!ok || !used)
+    return std::nullopt;
+  for (Source &x : extra)
+    m->srcs.push_back(std::move(x));
+  ScopePtr mp = prune(m);
+  // Outer: O[.., a, ..] = M[.., a floordiv D, a mod D, ..].
+  SmallVector<AffineExpr> idx;
+  for (unsigned k = 0; k < L; ++k) {
+    if (k == a) {
+      idx.push_back(s.dim(a).floorDiv(D));
+      idx.push_back(s.dim(a) % D);
+    } else {
+      idx.push_back(simplifyAffineExpr(s.dim(k) - s.loops[k].lo, L, 0));
+    }
+  }
+  auto r = reindexStage(s, mp, idx);
+  Obligation o;
+  o.kind = Obligation::Covers;
+  o.what = "a = D*a1 + a2 covers the iterator";
+  o.box = {Range{0, s.loops[a].size() / D}, Range{0, D}};
+  o.map.push_back(getAffineDimExpr(0, ctx) * D + getAffineDimExpr(1, ctx));
+  o.to.push_back(s.loops[a]);
+  proofs.push_back(o);
+  std::string detail = "d" + std::to_string(a) + " -> " + std::to_string(D) +
+                       "*d" + std::to_string(a) + " + d" +
+                       std::to_string(a + 1) + ", inputs re-laid out";
+  return RuleResult{r, {"dilation-to-batch", detail, std::move(proofs)}};
+}
+
 } // namespace tessera::derive

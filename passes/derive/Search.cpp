@@ -177,8 +177,25 @@ struct Searcher {
       for (unsigned i = 0; i < S; ++i) {
         Range r = s.sums[i];
         for (int64_t k : {2, 3})
-          if (r.lo == 0 && r.size() % k && r.size() > k)
+          if (r.lo == 0 && r.size() % k && r.size() > k && r.size() <= 12)
             add(relax(s, i, {0, (r.size() + k - 1) / k * k}));
+      }
+    // Dilated windows: loops read as `a + D*x` with D > 1 on another iterator.
+    if (uses(trace, "dilation-to-batch") < 2)
+      for (unsigned a = 0; a < L; ++a) {
+        llvm::SmallSet<int64_t, 2> ds;
+        forEachAccess(s.body, [&](const Node &n) {
+          for (AffineExpr e : n.idx) {
+            auto ca = coeffOf(e, a);
+            if (!ca || *ca != 1)
+              continue;
+            for (unsigned o = 0; o < s.numDims(); ++o)
+              if (auto co = coeffOf(e, o); o != a && co && std::abs(*co) > 1)
+                ds.insert(std::abs(*co));
+          }
+        });
+        for (int64_t d : ds)
+          add(dilationToBatch(s, a, d));
       }
     if (uses(trace, "variable-split") < 1)
       for (unsigned i = 0; i < S; ++i)

@@ -33,6 +33,7 @@ under the repository root. `--runner ort` runs the cases through ONNX Runtime in
 """
 
 import argparse
+import json
 import struct
 import concurrent.futures
 import os
@@ -154,10 +155,21 @@ def run_case(cid, case_dir, res_root, args, tools):
             ccmd += ["--target=cuda", "--gpu-arch=" + args.gpu_arch]
         if args.precision != "f32":
             ccmd += ["--precision=" + args.precision]
+        plain_cmd = list(ccmd)
+        if args.derive:
+            report = os.path.join(rdir, "derive.json")
+            ccmd += ["--derive", "--derive-cost-model=" + args.derive,
+                     "--derive-time-budget=%g" % args.derive_budget,
+                     "--derive-report=" + report]
         res.t_compile, why = run_tool(ccmd, args.timeout, "tessera-compile")
         if why:
             res.reason = "compile failed: " + why
             return res
+        if args.derive:
+            why = check_derive_report(report, args.derive_budget)
+            if why:
+                res.reason = why
+                return res
         if not os.path.isfile(artifact):
             res.reason = "compile succeeded but wrote no %s" % artifact
             return res
@@ -177,6 +189,14 @@ def run_case(cid, case_dir, res_root, args, tools):
     if why:
         res.reason = "run failed: " + why
         return res
+
+    if args.runner == "tessera" and args.derive and not args.compile_only:
+        # The derived program must also match the un-derived one closely.
+        why = compare_underived(plain_cmd, meta, case_dir, feeds, rdir, out_dir,
+                                args, tools)
+        if why:
+            res.reason = why
+            return res
 
     rtol = args.rtol if args.rtol is not None else \
         caselib.low_precision_rtol(args.precision, meta)
@@ -204,6 +224,51 @@ def run_case(cid, case_dir, res_root, args, tools):
     else:
         res.ok = True
     return res
+
+
+def check_derive_report(path, budget):
+    """The derive report exists and the search kept to its time budget."""
+    try:
+        with open(path) as f:
+            rep = json.load(f)
+    except (OSError, ValueError) as ex:
+        return "derive report %s unreadable: %s" % (path, ex)
+    # Each op gets what is left of the budget; allow one op's overshoot.
+    if rep["search_seconds"] > budget * 1.25 + 2:
+        return "derivation search took %.1fs, over the %gs budget" % (
+            rep["search_seconds"], budget)
+    if rep.get("dropped"):
+        return "%d derivations failed verification" % rep["dropped"]
+    return None
+
+
+DERIVE_RTOL = 1e-4  # derived vs un-derived: same math, other summation order
+
+
+def compare_underived(plain_cmd, meta, case_dir, feeds, rdir, out_dir, args, tools):
+    plain = os.path.join(rdir, "plain.tsr")
+    plain_out = os.path.join(rdir, "plain-out")
+    os.makedirs(plain_out, exist_ok=True)
+    cmd = list(plain_cmd)
+    cmd[cmd.index("-o") + 1] = plain
+    _, why = run_tool(cmd, args.timeout, "tessera-compile (un-derived)")
+    if why:
+        return "un-derived compile failed: " + why
+    _, why = run_tool([tools["run"], plain] + feeds + ["--output-dir", plain_out],
+                      args.timeout, "tessera-run (un-derived)")
+    if why:
+        return "un-derived run failed: " + why
+    for e in meta["outputs"]:
+        name = caselib.sanitize(e["name"]) + ".npy"
+        try:
+            a = np.load(os.path.join(out_dir, name), allow_pickle=False)
+            b = np.load(os.path.join(plain_out, name), allow_pickle=False)
+        except OSError as ex:
+            return "derived vs un-derived: %s" % ex
+        _, _, why = compare(b, a, DERIVE_RTOL)
+        if why:
+            return "derived vs un-derived output %r: %s" % (e["name"], why)
+    return None
 
 
 KIND_CUBIN = 5  # TSR_SECTION_CUBIN, include/tessera/Artifact.h
@@ -279,6 +344,12 @@ def main(argv=None):
     ap.add_argument("--precision", choices=["f32", "bf16", "f16"], default="f32",
                     help="tessera-compile --precision; for bf16/f16 the default "
                          "tolerance is caselib.low_precision_rtol (docs/precision.md)")
+    ap.add_argument("--derive", choices=["cpu", "cuda"], default=None,
+                    help="compile with --derive under this cost model (cuda commits "
+                         "derivations even on the CPU target), check the report and "
+                         "compare with the un-derived program (rtol %g)" % DERIVE_RTOL)
+    ap.add_argument("--derive-budget", type=float, default=60.0,
+                    help="--derive-time-budget per model in seconds (default %(default)s)")
     ap.add_argument("--rtol", type=float, default=None,
                     help="tolerance relative to max(1, max|ref|) (default %g for f32)" % caselib.RTOL)
     ap.add_argument("--regen", action="store_true", help="regenerate the selected cases")
@@ -354,7 +425,8 @@ def main(argv=None):
 
     res_root = os.path.join(workdir, "results", args.runner +
                             ("-" + args.target if args.target != "cpu" else "") +
-                            ("-" + args.precision if args.precision != "f32" else ""))
+                            ("-" + args.precision if args.precision != "f32" else "") +
+                            ("-derive-" + args.derive if args.derive else ""))
     lock = threading.Lock()
     counts = {"PASS": 0, "FAIL": 0, "XFAIL": 0, "XPASS": 0}
     failed_ids = []

@@ -46,6 +46,22 @@ static cl::opt<int64_t> minWeight("min-weight-elements",
     cl::init(16), cl::cat(cat));
 static cl::opt<bool> noFuse("no-fuse", cl::desc("Disable elementwise fusion"),
                             cl::cat(cat));
+static cl::opt<bool> derive("derive",
+    cl::desc("Run the OLLIE derivation optimizer (tessera-derive) on the graph"),
+    cl::cat(cat));
+static cl::opt<unsigned> deriveMaxDepth("derive-max-depth",
+    cl::desc("--derive: explorative rule applications per path (default 6)"),
+    cl::init(6), cl::cat(cat));
+static cl::opt<double> deriveTimeBudget("derive-time-budget",
+    cl::desc("--derive: search time budget in seconds for the model (default 30)"),
+    cl::init(30.0), cl::cat(cat));
+static cl::opt<std::string> deriveCostModel("derive-cost-model",
+    cl::desc("--derive: cost model, cpu or cuda (default: the target's)"),
+    cl::cat(cat));
+static cl::opt<std::string> deriveReport("derive-report",
+    cl::desc("--derive: report of what was tried and chosen per operator: "
+             "'json' prints it on stdout, any other value is a file to write"),
+    cl::cat(cat));
 static cl::opt<bool> quiet("q", cl::desc("No progress/timing output"), cl::cat(cat));
 static cl::opt<std::string> dumpDir("dump-ir-dir",
     cl::desc("Write the IR after each pipeline stage into this directory"),
@@ -89,6 +105,16 @@ int main(int argc, char **argv) {
   o.minWeightElements = minWeight;
   o.fuseElementwise = !noFuse;
   o.precision = precision;
+  o.derive = derive;
+  o.deriveMaxDepth = deriveMaxDepth;
+  o.deriveTimeBudget = deriveTimeBudget;
+  o.deriveCostModel = deriveCostModel;
+  o.deriveReport = deriveReport;
+  if (!derive && (!deriveReport.empty() || !deriveCostModel.empty())) {
+    llvm::errs() << "tessera-compile: error: --derive-report and "
+                    "--derive-cost-model need --derive\n";
+    return 1;
+  }
   o.verbose = !quiet;
   o.dumpDir = dumpDir;
   for (const std::string &s : inputShape) {
