@@ -192,7 +192,19 @@ struct DerivePass : impl::TesseraDeriveBase<DerivePass> {
         tried.push_back(std::move(t));
         continue;
       }
-      Verdict v = verify(*expr, *c.root, shapes, c.trace, seed);
+      ScopePtr cand = c.root;
+      if (testCorrupt) {
+        auto bad = std::make_shared<Scope>(*cand);
+        bool done = false;
+        forEachAccessMut(bad->body, [&](Node &n) {
+          if (!done && !n.idx.empty()) {
+            n.idx.back() = n.idx.back() + 1;
+            done = true;
+          }
+        });
+        cand = bad;
+      }
+      Verdict v = verify(*expr, *cand, shapes, c.trace, seed);
       t["verified"] = v.ok;
       t["points_checked"] = (int64_t)v.pointsChecked;
       t["max_rel_error"] = v.maxError;
@@ -267,12 +279,18 @@ struct DeriveRulePass : impl::TesseraDeriveRuleBase<DeriveRulePass> {
       if (rule != "match") {
         ScopePtr stage = *root;
         SmallVector<unsigned> p(path.begin(), path.end());
+        bool reached = true;
         for (unsigned i : p) {
           if (i >= stage->srcs.size() || !stage->srcs[i].scope) {
-            op.emitError() << "tessera-derive-rule: path does not reach a stage";
-            return signalPassFailure();
+            reached = false;
+            break;
           }
           stage = stage->srcs[i].scope;
+        }
+        if (!reached) {
+          op.emitRemark() << "tessera-derive-rule: the path does not reach a "
+                             "stage of this expression";
+          continue;
         }
         std::string why;
         auto r = apply(*stage, why);

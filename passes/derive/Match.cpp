@@ -256,6 +256,7 @@ struct BandPlan {
   const Node *a = nullptr, *b = nullptr;
   SmallVector<unsigned> batch;
   unsigned m = 0, third = 0; ///< g2bmm: band loop x; gbmm: loop n
+  int64_t shift = 0;         ///< B is read at row + shift
 };
 std::optional<BandPlan> planBand(const Scope &s) {
   auto two = productOfTwo(s);
@@ -336,8 +337,10 @@ std::optional<BandPlan> planBand(const Scope &s) {
             getAffineDimExpr(x, e.getContext()) * *cw,
         D, 0);
     auto c = dyn_cast<AffineConstantExpr>(rest);
-    if (!c || c.getValue() != -*cw * p.width)
+    if (!c)
       continue;
+    // B rows are read shifted by `shift` from the library's m + D*(x - W).
+    p.shift = c.getValue() + *cw * p.width;
     if (p.general && s.srcs[a->src].shape[R - 1] != W2)
       continue;
     if (!p.general && s.srcs[a->src].shape[R - 1] != s.ranges()[sum].size())
@@ -546,6 +549,19 @@ FailureOr<Value> emitLibrary(OpBuilder &b, Location l, const Scope &s,
       return reshape(b, l, v, {nb, sh[sh.size() - 2], sh.back()});
     };
     Value a = fold(p->a), v = fold(p->b);
+    if (p->shift) { // v'[i] = v[i + shift]; rows outside read zero
+      auto sh = cast<RankedTensorType>(v.getType()).getShape();
+      if (p->shift < 0) {
+        v = padTo(b, l, v, {0, -p->shift, 0}, {0, 0, 0});
+      } else if (p->shift < sh[1]) {
+        v = SliceOp::create(
+            b, l, RankedTensorType::get({sh[0], sh[1] - p->shift, sh[2]}, et), v,
+            b.getDenseI64ArrayAttr({0, p->shift, 0}),
+            b.getDenseI64ArrayAttr({1, 1, 1}));
+      } else {
+        return failure();
+      }
+    }
     auto ty = RankedTensorType::get(
         {nb, ranges[p->m].size(), ranges[p->third].size()}, et);
     Value r;

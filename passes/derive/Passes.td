@@ -47,6 +47,9 @@ def TesseraDerive : Pass<"tessera-derive", "mlir::ModuleOp"> {
     ListOption<"ops", "ops", "std::string",
                "Op kinds to derive (default conv, conv_transpose, matmul, "
                "g2bmm, gbmm)">,
+    Option<"testCorrupt", "test-corrupt-candidates", "bool", "false",
+           "Testing only: perturb every candidate (one index off by one) "
+           "before verification, to exercise the drop path">,
   ];
   let dependentDialects = ["tessera::texpr::TExprDialect",
                            "tessera::TesseraDialect"];

@@ -160,19 +160,26 @@ struct Searcher {
         add(summationSplit(s, outer));
       }
     // Substitution / merge for traversal pairs that meet in one index.
+    // Only the substitution that turns `x + sign*y` in an index into one
+    // iterator is tried (guided by the indices, as OLLIE's Rule2).
+    llvm::SmallSet<std::tuple<unsigned, unsigned, int>, 8> subs;
     llvm::SmallSet<std::pair<unsigned, unsigned>, 8> pairs;
     forEachAccess(s.body, [&](const Node &a) {
       for (AffineExpr e : a.idx)
         for (unsigned x = 0; x < L; ++x)
-          for (unsigned y = 0; y < L; ++y)
-            if (x != y && usesDim(e, x) && usesDim(e, y))
-              pairs.insert({x, y});
+          for (unsigned y = 0; y < L; ++y) {
+            if (x == y || !usesDim(e, x) || !usesDim(e, y))
+              continue;
+            pairs.insert({x, y});
+            auto cx = coeffOf(e, x), cy = coeffOf(e, y);
+            if (cx && cy && *cx == 1 && std::abs(*cy) == 1)
+              subs.insert({x, y, (int)*cy});
+          }
     });
-    for (auto [x, y] : pairs) {
-      add(substitute(s, x, y, 1));
-      add(substitute(s, x, y, -1));
+    for (auto [x, y, sign] : subs)
+      add(substitute(s, x, y, sign));
+    for (auto [x, y] : pairs)
       add(mergeVars(s, x, y));
-    }
     if (uses(trace, "boundary-relaxing") < 1)
       for (unsigned i = 0; i < S; ++i) {
         Range r = s.sums[i];

@@ -348,7 +348,7 @@ def main(argv=None):
                     help="compile with --derive under this cost model (cuda commits "
                          "derivations even on the CPU target), check the report and "
                          "compare with the un-derived program (rtol %g)" % DERIVE_RTOL)
-    ap.add_argument("--derive-budget", type=float, default=60.0,
+    ap.add_argument("--derive-budget", type=float, default=20.0,
                     help="--derive-time-budget per model in seconds (default %(default)s)")
     ap.add_argument("--rtol", type=float, default=None,
                     help="tolerance relative to max(1, max|ref|) (default %g for f32)" % caselib.RTOL)
