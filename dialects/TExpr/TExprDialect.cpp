@@ -19,7 +19,7 @@ void TExprDialect::initialize() {
 void ScopeOp::build(OpBuilder &b, OperationState &st, Type result,
                     ValueRange inputs, ArrayRef<int64_t> loops,
                     ArrayRef<int64_t> sums, ArrayRef<int64_t> pad,
-                    StringRef combiner) {
+                    StringRef combiner, bool layout) {
   st.addOperands(inputs);
   st.addAttribute(getLoopsAttrName(st.name), b.getDenseI64ArrayAttr(loops));
   st.addAttribute(getSumsAttrName(st.name), b.getDenseI64ArrayAttr(sums));
@@ -27,6 +27,8 @@ void ScopeOp::build(OpBuilder &b, OperationState &st, Type result,
     st.addAttribute(getPadAttrName(st.name), b.getDenseI64ArrayAttr(pad));
   if (combiner != "add")
     st.addAttribute(getCombinerAttrName(st.name), b.getStringAttr(combiner));
+  if (layout)
+    st.addAttribute(getLayoutAttrName(st.name), b.getUnitAttr());
   st.addTypes(result);
   Region *r = st.addRegion();
   Block *blk = new Block();

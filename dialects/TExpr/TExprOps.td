@@ -39,7 +39,9 @@ def TExpr_ScopeOp : TExpr_Op<"scope", [Pure, IsolatedFromAbove]> {
     `loops` and `sums` hold `[lo, hi)` pairs, one per iterator; `pad` holds
     `[lo, hi]` output padding per traversal iterator (all zero when absent).
     `combiner` is `add` (a sum) or `max` (a maximum, for max pooling). The
-    region's block arguments are the operands, in order.
+    region's block arguments are the operands, in order. `layout` marks a
+    layout stage (OLLIE's Rule7 output): a re-laid-out tensor that is
+    materialised, never merged back into its reader.
 
     ```mlir
     // O[m, n] = Sum_k A[m, k] * B[k, n]
@@ -56,7 +58,8 @@ def TExpr_ScopeOp : TExpr_Op<"scope", [Pure, IsolatedFromAbove]> {
   let arguments = (ins Variadic<AnyRankedTensor>:$inputs,
                        DenseI64ArrayAttr:$loops, DenseI64ArrayAttr:$sums,
                        OptionalAttr<DenseI64ArrayAttr>:$pad,
-                       DefaultValuedStrAttr<StrAttr, "add">:$combiner);
+                       DefaultValuedStrAttr<StrAttr, "add">:$combiner,
+                       UnitAttr:$layout);
   let results = (outs AnyRankedTensor:$result);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = "`(` $inputs `)` attr-dict `:` functional-type($inputs, $result) $body";
@@ -64,7 +67,8 @@ def TExpr_ScopeOp : TExpr_Op<"scope", [Pure, IsolatedFromAbove]> {
   let skipDefaultBuilders = 1;
   let builders = [OpBuilder<(ins "mlir::Type":$result, "mlir::ValueRange":$inputs,
       "llvm::ArrayRef<int64_t>":$loops, "llvm::ArrayRef<int64_t>":$sums,
-      "llvm::ArrayRef<int64_t>":$pad, "llvm::StringRef":$combiner)>];
+      "llvm::ArrayRef<int64_t>":$pad, "llvm::StringRef":$combiner,
+      CArg<"bool", "false">:$layout)>];
   let extraClassDeclaration = [{
     unsigned getNumLoops() { return getLoops().size() / 2; }
     unsigned getNumSums() { return getSums().size() / 2; }

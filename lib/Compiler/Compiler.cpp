@@ -2,6 +2,7 @@
 #include "lib/Compiler/Compiler.h"
 
 #include "dialects/Graph/TesseraDialect.h"
+#include "dialects/TExpr/TExprDialect.h"
 #include "lib/Compiler/ArtifactWriter.h"
 #include "lib/Import/Onnx/OnnxImporter.h"
 #include "lib/Pipelines/Pipelines.h"
@@ -346,7 +347,7 @@ int compile(const CompileOptions &opts) {
   registerAllDialects(registry);
   registerAllExtensions(registry);
   registerAllToLLVMIRTranslations(registry);
-  registry.insert<TesseraDialect>();
+  registry.insert<TesseraDialect, texpr::TExprDialect>();
   MLIRContext ctx(registry);
   ctx.loadAllAvailableDialects();
   ctx.disableMultithreading();

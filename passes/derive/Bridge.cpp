@@ -58,6 +58,7 @@ FailureOr<ScopePtr> scopeFromOp(texpr::ScopeOp op,
   for (unsigned i = 0; i < sums.size(); i += 2)
     s->sums.push_back({sums[i], sums[i + 1]});
   s->maxCombiner = op.getCombiner() == "max";
+  s->layout = op.getLayout();
   llvm::SmallVector<unsigned, 4> argToSrc;
   for (Value in : op.getInputs()) {
     Source src;
@@ -138,7 +139,7 @@ Value scopeToOps(OpBuilder &b, Location loc, const Scope &s,
     sums.append({r.lo, r.hi});
   auto resTy = RankedTensorType::get(s.shape(), et);
   auto op = texpr::ScopeOp::create(b, loc, resTy, operands, loops, sums, pad,
-                                   s.maxCombiner ? "max" : "add");
+                                   s.maxCombiner ? "max" : "add", s.layout);
   OpBuilder::InsertionGuard g(b);
   Block &blk = op.getBody().front();
   b.setInsertionPointToStart(&blk);

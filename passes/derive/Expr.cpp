@@ -206,7 +206,7 @@ std::optional<int64_t> coeffOf(AffineExpr e, unsigned d) {
 static void printNode(llvm::raw_ostream &os, const Scope &s, const Node &n);
 
 static void printScope(llvm::raw_ostream &os, const Scope &s) {
-  os << "L<";
+  os << (s.layout ? "Layout<" : "L<");
   for (unsigned i = 0; i < s.loops.size(); ++i) {
     os << (i ? "," : "") << "d" << i << ":" << s.loops[i].lo << ":"
        << s.loops[i].hi;
@@ -367,7 +367,7 @@ uint64_t fingerprint(const Scope &s) {
   Hasher h2{s, h1.dimKey};
   for (auto [pos, p] : llvm::enumerate(order))
     h2.dimKey[p.second] = 1000 + pos;
-  uint64_t h = llvm::hash_combine(11, s.maxCombiner);
+  uint64_t h = llvm::hash_combine(11, s.maxCombiner, s.layout);
   for (unsigned i = 0; i < L; ++i)
     h = llvm::hash_combine(h, s.loops[i].lo, s.loops[i].hi, s.padLo[i],
                            s.padHi[i]);

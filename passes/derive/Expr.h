@@ -70,6 +70,7 @@ struct Scope {
   llvm::SmallVector<Range, 6> loops, sums;
   llvm::SmallVector<int64_t, 6> padLo, padHi;
   bool maxCombiner = false;
+  bool layout = false; ///< a materialised layout stage (never inlined)
   Node body;
   std::vector<Source> srcs;
 

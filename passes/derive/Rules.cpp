@@ -241,17 +241,38 @@ std::optional<RuleResult> inlineSource(const Scope &s, unsigned srcIdx) {
   if (srcIdx >= s.srcs.size() || !s.srcs[srcIdx].scope)
     return std::nullopt;
   const Scope &in = *s.srcs[srcIdx].scope;
-  if (!in.sums.empty())
+  if (!in.sums.empty() || in.layout)
     return std::nullopt;
   auto ranges = s.ranges();
   bool ok = true;
+  std::vector<Obligation> proofs;
+  // Reads outside the stage's computed region see zeros (its padding or
+  // the tensor's out-of-bounds value). Inlining evaluates the stage's body
+  // there instead, which is exact only where that body is provably zero.
+  auto inRanges = in.ranges();
   forEachAccess(s.body, [&](const Node &a) {
     if (a.src != srcIdx)
       return;
+    if (a.value != 0.0)
+      ok = false;
     for (auto [k, e] : llvm::enumerate(a.idx)) {
       auto [lo, hi] = boundsOf(e, ranges);
-      if (lo < in.padLo[k] || hi >= in.padLo[k] + in.loops[k].size())
-        ok = false;
+      // As iterator values of the inner stage.
+      int64_t ylo = lo - in.padLo[k] + in.loops[k].lo;
+      int64_t yhi = hi - in.padLo[k] + in.loops[k].lo;
+      for (Range slab : {Range{ylo, in.loops[k].lo},
+                         Range{in.loops[k].hi, yhi + 1}}) {
+        if (slab.size() <= 0)
+          continue;
+        auto box = inRanges;
+        box[k] = slab;
+        if (!allZeroPadded(in) || !provablyZero(in, box)) {
+          ok = false;
+          continue;
+        }
+        proofs.push_back(zeroRegion(in, box, "inlined stage is zero where "
+                                             "its reader sees padding"));
+      }
     }
   });
   if (!ok)
@@ -280,7 +301,8 @@ std::optional<RuleResult> inlineSource(const Scope &s, unsigned srcIdx) {
   };
   rewrite(out->body);
   return RuleResult{prune(out),
-                    {"traversal-merge", "inline source " + std::to_string(srcIdx), {}}};
+                    {"traversal-merge", "inline source " + std::to_string(srcIdx),
+                     std::move(proofs)}};
 }
 
 std::optional<RuleResult> tighten(const Scope &s) {
@@ -486,6 +508,7 @@ std::optional<RuleResult> dilationToBatch(const Scope &s, unsigned a,
         rd.push_back(getAffineDimExpr(lay->loops.size() - 1, ctx));
       }
     }
+    lay->layout = true;
     lay->padLo.assign(R + 1, 0);
     lay->padHi.assign(R + 1, 0);
     lay->srcs.push_back(src);

@@ -1,7 +1,7 @@
 //===- Search.cpp - cost model and derivation search ----------------------===//
 #include "passes/derive/Derive.h"
 
-#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/SmallSet.h"
 #include "llvm/ADT/StringMap.h"
 
@@ -122,7 +122,9 @@ struct Searcher {
   const CostModel &model;
   const SearchOptions &opts;
   SearchResult res;
-  llvm::DenseSet<uint64_t> seen;
+  /// Fingerprint -> the shallowest depth it was expanded at (a state met
+  /// again higher up the tree has more depth left and is expanded again).
+  llvm::DenseMap<uint64_t, unsigned> seen;
   std::chrono::steady_clock::time_point start;
 
   double elapsed() const {
@@ -217,13 +219,17 @@ struct Searcher {
       res.timedOut = true;
       return;
     }
-    if (!seen.insert(fingerprint(*c.root)).second) {
+    auto [it, fresh] = seen.try_emplace(fingerprint(*c.root), depth);
+    if (!fresh) {
       ++res.deduplicated;
-      return;
+      if (it->second <= depth)
+        return;
+      it->second = depth;
+    } else {
+      ++res.explored;
+      if (depth > 0)
+        record(c);
     }
-    ++res.explored;
-    if (depth > 0)
-      record(c);
     if (depth >= opts.maxDepth)
       return;
     std::vector<std::pair<ScopePtr, SmallVector<unsigned>>> all;
@@ -254,7 +260,8 @@ struct Searcher {
 
 SearchResult search(ScopePtr root, const CostModel &model,
                     const SearchOptions &opts) {
-  Searcher s{model, opts, {}, {}, std::chrono::steady_clock::now()};
+  Searcher s{model, opts, SearchResult(), llvm::DenseMap<uint64_t, unsigned>(),
+             std::chrono::steady_clock::now()};
   s.res.original.root = root;
   s.res.original.cost = model.cost(*root);
   s.dfs(s.res.original, 0);
