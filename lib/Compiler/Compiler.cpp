@@ -492,8 +492,19 @@ int compile(const CompileOptions &opts) {
         if (i < (stageIndex <= 2 ? 1 : 3) || i > stageIndex)
           continue;
         llvm::errs() << (first ? "" : ",") << s.name;
+        std::string stageOpts;
         if (opts.precision != "f32")
-          llvm::errs() << "{precision=" << opts.precision << "}";
+          stageOpts += " precision=" + opts.precision;
+        if (opts.derive)
+          stageOpts += " derive=true derive-max-depth=" +
+                       std::to_string(opts.deriveMaxDepth) +
+                       " derive-time-budget=" +
+                       std::to_string(opts.deriveTimeBudget) +
+                       (opts.deriveCostModel.empty()
+                            ? std::string()
+                            : " derive-cost-model=" + opts.deriveCostModel);
+        if (!stageOpts.empty())
+          llvm::errs() << "{" << StringRef(stageOpts).drop_front() << "}";
         first = false;
       }
       llvm::errs() << ")' --mlir-print-ir-after-failure\n";

@@ -459,43 +459,6 @@ FailureOr<Value> emitLibrary(OpBuilder &b, Location l, const Scope &s,
   auto ranges = s.ranges();
   Type et = cast<RankedTensorType>(operands.front().getType()).getElementType();
   SmallVector<int64_t> padLo(s.padLo), padHi(s.padHi);
-  if (auto p = planMatmul(s)) {
-    auto size = [&](ArrayRef<unsigned> ds) {
-      int64_t n = 1;
-      for (unsigned d : ds)
-        n *= ranges[d].size();
-      return n;
-    };
-    auto prepare = [&](const Node *acc, ArrayRef<Simple> idx,
-                       ArrayRef<unsigned> mid, ArrayRef<unsigned> last) {
-      Value v = window(b, l, operands[acc->src], idx, ranges);
-      SmallVector<int64_t> perm;
-      for (auto group : {ArrayRef<unsigned>(p->batch), mid, last})
-        for (unsigned d : group)
-          for (auto [pos, si] : llvm::enumerate(idx))
-            if (si.dim == (int)d)
-              perm.push_back(pos);
-      v = transpose(b, l, v, perm);
-      return reshape(b, l, v, {size(p->batch), size(mid), size(last)});
-    };
-    Value a = prepare(p->a, p->ia, p->m, p->k);
-    Value bb = prepare(p->b, p->ib, p->k, p->n);
-    auto mmTy = RankedTensorType::get({size(p->batch), size(p->m), size(p->n)}, et);
-    Value r = MatmulOp::create(b, l, mmTy, a, bb);
-    SmallVector<int64_t> full;
-    SmallVector<unsigned> order;
-    for (auto group : {p->batch, p->m, p->n})
-      for (unsigned d : group) {
-        full.push_back(ranges[d].size());
-        order.push_back(d);
-      }
-    r = reshape(b, l, r, full);
-    SmallVector<int64_t> perm;
-    for (unsigned d = 0; d < s.numLoops(); ++d)
-      perm.push_back(llvm::find(order, d) - order.begin());
-    r = transpose(b, l, r, perm);
-    return padTo(b, l, r, padLo, padHi);
-  }
   // Batch iterators are folded into one leading dim around the library op.
   auto batchSize = [&](ArrayRef<unsigned> batch) {
     int64_t n = 1;
@@ -522,6 +485,28 @@ FailureOr<Value> emitLibrary(OpBuilder &b, Location l, const Scope &s,
     r = transpose(b, l, r, perm);
     return padTo(b, l, r, padLo, padHi);
   };
+  if (auto p = planMatmul(s)) {
+    auto size = batchSize; // product of iterator ranges
+    auto prepare = [&](const Node *acc, ArrayRef<Simple> idx,
+                       ArrayRef<unsigned> mid, ArrayRef<unsigned> last) {
+      Value v = window(b, l, operands[acc->src], idx, ranges);
+      SmallVector<int64_t> perm;
+      for (auto group : {ArrayRef<unsigned>(p->batch), mid, last})
+        for (unsigned d : group)
+          for (auto [pos, si] : llvm::enumerate(idx))
+            if (si.dim == (int)d)
+              perm.push_back(pos);
+      v = transpose(b, l, v, perm);
+      return reshape(b, l, v, {size(p->batch), size(mid), size(last)});
+    };
+    Value a = prepare(p->a, p->ia, p->m, p->k);
+    Value bb = prepare(p->b, p->ib, p->k, p->n);
+    auto mmTy = RankedTensorType::get({size(p->batch), size(p->m), size(p->n)}, et);
+    Value r = MatmulOp::create(b, l, mmTy, a, bb);
+    SmallVector<unsigned> mn(p->m);
+    mn.append(p->n.begin(), p->n.end());
+    return finish(r, p->batch, mn);
+  }
   if (auto p = planConv(s)) {
     Value x = operands[p->x->src];
     auto xs = cast<RankedTensorType>(x.getType()).getShape();
