@@ -125,9 +125,15 @@ struct CostModel {
   double bandwidth = 0;        ///< bytes/s
   double launch = 0;           ///< seconds per kernel
   double effLibrary[5] = {};   ///< compute efficiency per LibKind
+  /// eOperators whose reads need bounds checks or div/mod (the gather path
+  /// of convert-texpr-to-linalg) run at this fraction of effLibrary[None].
+  double gatherPenalty = 0.5;
   static CostModel forTarget(llvm::StringRef target);
-  /// Cost of a tree (seconds); `stages` gets one line per stage.
-  double cost(const Scope &root, std::vector<std::string> *stages = nullptr) const;
+  /// Cost of a tree (seconds); `stages` gets one line per stage. With
+  /// `gather` false no stage pays the gather penalty (used for the original
+  /// operator, whose own lowering pads its inputs explicitly).
+  double cost(const Scope &root, std::vector<std::string> *stages = nullptr,
+              bool gather = true) const;
 };
 
 struct Candidate {
@@ -139,6 +145,10 @@ struct Candidate {
 struct SearchOptions {
   unsigned maxDepth = 6;
   double timeBudget = 5.0; ///< seconds
+  /// The original operator's lowering does this many times the work of its
+  /// expression (a conv-transpose lowers to a stride-1 conv over the
+  /// zero-inserted input: strides[0] * strides[1]).
+  double originalWorkFactor = 1.0;
 };
 
 struct SearchResult {

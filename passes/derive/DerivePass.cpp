@@ -116,6 +116,10 @@ struct DerivePass : impl::TesseraDeriveBase<DerivePass> {
         double left = std::max(0.0, timeBudget - elapsed());
         SearchOptions so;
         so.maxDepth = maxDepth;
+        // The un-derived conv-transpose runs a stride-1 conv over the
+        // zero-inserted input (GraphToLinalg and the CUDA target alike).
+        if (auto ct = dyn_cast<ConvTransposeOp>(op))
+          so.originalWorkFactor = double(ct.getStrides()[0] * ct.getStrides()[1]);
         so.timeBudget = left / double(todo.size() - i);
         it = cache.emplace(fp, decide(op, *expr, model, so, dropped)).first;
         e["cached"] = false;
@@ -173,6 +177,7 @@ struct DerivePass : impl::TesseraDeriveBase<DerivePass> {
     SearchResult r = search(expr, model, so);
     d.entry["expression"] = toString(*expr);
     d.entry["original_cost_us"] = r.original.cost * 1e6;
+    d.entry["original_work_factor"] = so.originalWorkFactor;
     d.entry["original_stages"] = stagesJson(model, *expr);
     d.entry["explored"] = (int64_t)r.explored;
     d.entry["deduplicated"] = (int64_t)r.deduplicated;

@@ -166,7 +166,8 @@ def run_case(cid, case_dir, res_root, args, tools):
             res.reason = "compile failed: " + why
             return res
         if args.derive:
-            why = check_derive_report(report, args.derive_budget)
+            why = check_derive_report(report, args.derive_budget) or \
+                derive_with_opt(model, rdir, args, tools)
             if why:
                 res.reason = why
                 return res
@@ -242,6 +243,24 @@ def check_derive_report(path, budget):
     return None
 
 
+def derive_with_opt(model, rdir, args, tools):
+    """tessera-opt --tessera-derive on the imported IR keeps to the budget too."""
+    mlir = os.path.join(rdir, "imported.mlir")
+    _, why = run_tool([tools["compile"], model, "--emit=tessera", "-o", mlir, "-q"],
+                      args.timeout, "tessera-compile --emit=tessera")
+    if why:
+        return "import for tessera-opt failed: " + why
+    t, why = run_tool([tools["opt"], mlir, "--tessera-derive=target=%s time-budget=%g"
+                       % (args.derive, args.derive_budget), "-o", os.devnull],
+                      args.timeout, "tessera-opt --tessera-derive")
+    if why:
+        return why
+    if t > args.derive_budget * 1.25 + 5:
+        return "tessera-opt --tessera-derive took %.1fs, over the %gs budget" % (
+            t, args.derive_budget)
+    return None
+
+
 DERIVE_RTOL = 1e-4  # derived vs un-derived: same math, other summation order
 
 
@@ -314,7 +333,8 @@ def find_tools(runner):
     bindir = os.environ.get("TESSERA_BIN_DIR") or os.path.join(REPO, "build", "bin")
     bindir = os.path.abspath(bindir)
     tools = {"compile": os.path.join(bindir, "tessera-compile"),
-             "run": os.path.join(bindir, "tessera-run")}
+             "run": os.path.join(bindir, "tessera-run"),
+             "opt": os.path.join(bindir, "tessera-opt")}
     for t in tools.values():
         if not (os.path.isfile(t) and os.access(t, os.X_OK)):
             return None, "%s not found (set TESSERA_BIN_DIR to the directory holding " \
