@@ -427,6 +427,17 @@ void forEachScope(
 // Interpreter
 //===----------------------------------------------------------------------===//
 
+double HostTensor::at(int64_t linear) const {
+  if (!data.empty())
+    return data[linear];
+  // splitmix64 of (seed, index): uniform in [-1, 1).
+  uint64_t z = seed * 0x9e3779b97f4a7c15ull + uint64_t(linear) + 1;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  z ^= z >> 31;
+  return double(z >> 11) * (2.0 / 9007199254740992.0) - 1.0;
+}
+
 double Evaluator::eval(const Scope &s, const Node &n, ArrayRef<int64_t> dims) {
   switch (n.kind) {
   case NodeKind::Access: {
@@ -444,7 +455,7 @@ double Evaluator::eval(const Scope &s, const Node &n, ArrayRef<int64_t> dims) {
     int64_t lin = 0;
     for (auto [k, v] : llvm::enumerate(idx))
       lin = lin * t.shape[k] + v;
-    return t.data[lin];
+    return t.at(lin);
   }
   case NodeKind::Const:
     return n.value;

@@ -129,7 +129,11 @@ void forEachScope(const ScopePtr &root,
 
 struct HostTensor {
   llvm::SmallVector<int64_t, 6> shape;
+  /// Values; when empty, element i is a pseudo-random value in [-1, 1)
+  /// drawn from (seed, i), so large inputs need no memory.
   std::vector<float> data;
+  uint64_t seed = 0;
+  double at(int64_t linear) const;
 };
 
 /// Evaluates elements of a scope tree on host tensors, memoising nested

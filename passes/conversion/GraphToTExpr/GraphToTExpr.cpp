@@ -229,13 +229,26 @@ FailureOr<ScopePtr> elementwise(Operation *op, std::string &why) {
 } // namespace
 
 FailureOr<ScopePtr> expressionOf(Operation *op, std::string &why) {
-  for (Type t : op->getResultTypes())
+  SmallVector<Type> types(op->getResultTypes());
+  llvm::append_range(types, op->getOperandTypes());
+  for (Type t : types)
     if (auto rt = dyn_cast<RankedTensorType>(t); !rt || !rt.hasStaticShape()) {
       why = "dynamic shapes have no expression";
       return failure();
     }
   if (op->getNumResults() != 1) {
     why = "not a single-result op";
+    return failure();
+  }
+  for (Value v : op->getOperands())
+    if (auto rt = dyn_cast<RankedTensorType>(v.getType());
+        rt && llvm::is_contained(rt.getShape(), 0)) {
+      why = "zero-size tensors have no expression";
+      return failure();
+    }
+  if (llvm::is_contained(
+          cast<RankedTensorType>(op->getResult(0).getType()).getShape(), 0)) {
+    why = "zero-size tensors have no expression";
     return failure();
   }
   auto r = llvm::TypeSwitch<Operation *, FailureOr<ScopePtr>>(op)
