@@ -1,6 +1,7 @@
 //===- TExprDialect.cpp - texpr dialect and verifiers ---------------------===//
 #include "dialects/TExpr/TExprDialect.h"
 
+#include "mlir/IR/AffineExpr.h"
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/STLExtras.h"
 
@@ -77,6 +78,15 @@ LogicalResult ScopeOp::verify() {
   if (getCombiner() != "add" && getCombiner() != "max")
     return emitOpError() << "combiner must be 'add' or 'max', got '"
                          << getCombiner() << "'";
+  for (Value in : getInputs()) {
+    auto ty = cast<RankedTensorType>(in.getType());
+    if (!ty.hasStaticShape())
+      return emitOpError() << "operand shapes must be static, got " << ty;
+    if (ty.getElementType() != resTy.getElementType())
+      return emitOpError() << "operand element type " << ty.getElementType()
+                           << " differs from the result's "
+                           << resTy.getElementType();
+  }
   Block &blk = getBody().front();
   if (blk.getNumArguments() != getInputs().size())
     return emitOpError() << "region has " << blk.getNumArguments()
@@ -118,6 +128,20 @@ LogicalResult AccessOp::verify() {
                             "no symbols";
   if (getResult().getType() != ty.getElementType())
     return emitOpError() << "result type differs from the element type";
+  bool badDivisor = false;
+  for (AffineExpr e : m.getResults())
+    e.walk([&](AffineExpr x) {
+      if (x.getKind() == AffineExprKind::FloorDiv ||
+          x.getKind() == AffineExprKind::CeilDiv ||
+          x.getKind() == AffineExprKind::Mod) {
+        auto c = dyn_cast<AffineConstantExpr>(
+            cast<AffineBinaryOpExpr>(x).getRHS());
+        badDivisor |= !c || c.getValue() <= 0;
+      }
+    });
+  if (badDivisor)
+    return emitOpError() << "floordiv, ceildiv and mod need a positive "
+                            "constant divisor";
   return success();
 }
 

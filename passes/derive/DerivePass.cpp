@@ -189,14 +189,18 @@ struct DerivePass : impl::TesseraDeriveBase<DerivePass> {
       auto sh = cast<RankedTensorType>(v.getType()).getShape();
       shapes.emplace_back(sh.begin(), sh.end());
     }
+    unsigned verified = 0;
     for (const Candidate &c : r.best) {
       llvm::json::Object t{{"cost_us", c.cost * 1e6},
                            {"trace", traceJson(c.trace)},
                            {"stages", stagesJson(model, *c.root)}};
-      if (d.chosen || c.cost > r.original.cost * (1 - minGain)) {
+      // At most three candidates are verified per op (verification is not
+      // part of the search budget).
+      if (d.chosen || c.cost > r.original.cost * (1 - minGain) || verified >= 3) {
         tried.push_back(std::move(t));
         continue;
       }
+      ++verified;
       ScopePtr cand = c.root;
       if (testCorrupt) {
         auto bad = std::make_shared<Scope>(*cand);

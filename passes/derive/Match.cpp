@@ -300,10 +300,10 @@ std::optional<BandPlan> planBand(const Scope &s) {
     if (t == (int)sum && last == (int)sum) {
       p.general = false;
       // band loop: the remaining loop
-      int rem = -1;
+      int rem = -1; // the one loop left (-2: more than one)
       for (unsigned q = 0; q < L; ++q)
         if (!seen.count(q))
-          rem = rem < 0 ? (int)q : -2;
+          rem = rem == -1 ? (int)q : -2;
       if (rem < 0)
         continue;
       x = rem;
@@ -343,7 +343,8 @@ std::optional<BandPlan> planBand(const Scope &s) {
     p.shift = c.getValue() + *cw * p.width;
     if (p.general && s.srcs[a->src].shape[R - 1] != W2)
       continue;
-    if (!p.general && s.srcs[a->src].shape[R - 1] != s.ranges()[sum].size())
+    if (!p.general && (s.srcs[a->src].shape[R - 1] != s.ranges()[sum].size() ||
+                       s.srcs[b->src].shape[R - 1] != s.ranges()[sum].size()))
       continue;
     if (p.general &&
         s.srcs[b->src].shape[R - 1] != s.ranges()[p.third].size())

@@ -90,6 +90,9 @@ std::optional<RuleResult> summationSplit(const Scope &s,
   unsigned L = s.numLoops(), S = s.sums.size();
   if (outerSums.empty() || outerSums.size() >= S)
     return std::nullopt;
+  for (auto [k, i] : llvm::enumerate(outerSums))
+    if (i >= S || llvm::is_contained(outerSums.take_front(k), i))
+      return std::nullopt;
   llvm::SmallVector<unsigned> inner;
   for (unsigned i = 0; i < S; ++i)
     if (!llvm::is_contained(outerSums, i))
@@ -249,23 +252,33 @@ std::optional<RuleResult> inlineSource(const Scope &s, unsigned srcIdx) {
   // Reads outside the stage's computed region see zeros (its padding or
   // the tensor's out-of-bounds value). Inlining evaluates the stage's body
   // there instead, which is exact only where that body is provably zero.
-  auto inRanges = in.ranges();
   forEachAccess(s.body, [&](const Node &a) {
     if (a.src != srcIdx)
       return;
     if (a.value != 0.0)
       ok = false;
+    // The read region, as iterator values of the inner stage.
+    SmallVector<Range> read;
     for (auto [k, e] : llvm::enumerate(a.idx)) {
       auto [lo, hi] = boundsOf(e, ranges);
-      // As iterator values of the inner stage.
-      int64_t ylo = lo - in.padLo[k] + in.loops[k].lo;
-      int64_t yhi = hi - in.padLo[k] + in.loops[k].lo;
-      for (Range slab : {Range{ylo, in.loops[k].lo},
-                         Range{in.loops[k].hi, yhi + 1}}) {
+      read.push_back({lo - in.padLo[k] + in.loops[k].lo,
+                      hi - in.padLo[k] + in.loops[k].lo + 1});
+    }
+    // Read region minus the computed box, as disjoint slabs: along dim k,
+    // dims before k inside the computed range, dims after k anywhere read.
+    for (unsigned k = 0; k < read.size(); ++k) {
+      for (Range slab : {Range{read[k].lo, std::min(read[k].hi, in.loops[k].lo)},
+                         Range{std::max(read[k].lo, in.loops[k].hi), read[k].hi}}) {
         if (slab.size() <= 0)
           continue;
-        auto box = inRanges;
-        box[k] = slab;
+        SmallVector<Range, 12> box;
+        for (unsigned j = 0; j < read.size(); ++j)
+          box.push_back(j < k ? Range{std::max(read[j].lo, in.loops[j].lo),
+                                      std::min(read[j].hi, in.loops[j].hi)}
+                        : j == k ? slab
+                                 : read[j]);
+        if (llvm::any_of(box, [](Range r) { return r.size() <= 0; }))
+          continue;
         if (!allZeroPadded(in) || !provablyZero(in, box)) {
           ok = false;
           continue;
@@ -368,7 +381,8 @@ std::optional<RuleResult> tighten(const Scope &s) {
 
 std::optional<RuleResult> relax(const Scope &s, unsigned i, Range nr) {
   unsigned L = s.numLoops();
-  if (i >= s.sums.size() || !allZeroPadded(s))
+  // Zero-valued extra points leave a sum alone but not a maximum.
+  if (i >= s.sums.size() || !allZeroPadded(s) || s.maxCombiner)
     return std::nullopt;
   Range old = s.sums[i];
   if (nr.lo > old.lo || nr.hi < old.hi || nr == old)

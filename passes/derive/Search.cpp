@@ -2,6 +2,7 @@
 #include "passes/derive/Derive.h"
 
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/Hashing.h"
 #include "llvm/ADT/SmallSet.h"
 #include "llvm/ADT/StringMap.h"
 
@@ -117,11 +118,16 @@ ScopePtr normalize(ScopePtr root, std::vector<Step> &trace) {
     forEachScope(root, [&](const ScopePtr &s, ArrayRef<unsigned> path) {
       all.push_back({s, SmallVector<unsigned>(path)});
     });
-    for (auto &[s, path] : llvm::reverse(all))
-      if (auto r = tighten(*s)) {
-        root = replaceAt(root, path, r->scope);
+    for (auto &entry : llvm::reverse(all)) {
+      // Re-read the stage: a child tightened earlier changed its parents.
+      ScopePtr cur = root;
+      for (unsigned i : entry.second)
+        cur = cur->srcs[i].scope;
+      if (auto r = tighten(*cur)) {
+        root = replaceAt(root, entry.second, r->scope);
         trace.push_back(std::move(r->step));
       }
+    }
   }
   bool changed = true;
   while (changed) {
@@ -250,7 +256,12 @@ struct Searcher {
       res.timedOut = true;
       return;
     }
-    auto [it, fresh] = seen.try_emplace(fingerprint(*c.root), depth);
+    // The moves left depend on the path's use of the limited rules too.
+    uint64_t key = llvm::hash_combine(
+        fingerprint(*c.root), uses(c.trace, "summation-split"),
+        uses(c.trace, "boundary-relaxing"), uses(c.trace, "variable-split"),
+        uses(c.trace, "dilation-to-batch"));
+    auto [it, fresh] = seen.try_emplace(key, depth);
     if (!fresh) {
       ++res.deduplicated;
       if (it->second <= depth)

@@ -43,7 +43,7 @@ std::string prove(const Obligation &o) {
     z3::context c;
     z3::solver s(c);
     z3::params p(c);
-    p.set("timeout", 5000u);
+    p.set("timeout", 2000u);
     s.set(p);
     std::vector<z3::expr> dims;
     for (auto [i, r] : llvm::enumerate(o.box)) {

@@ -143,6 +143,12 @@ FailureOr<Value> lowerScopeToLinalg(OpBuilder &b, texpr::ScopeOp op) {
       auto [lo, hi] = boundsOf(e, ranges);
       if (lo < 0 || hi >= src.shape[k])
         simple = false;
+      // linalg takes a loop's bound from an operand dim read by that loop
+      // alone: such a dim must span exactly the iterator's range.
+      if (auto d = dyn_cast<AffineDimExpr>(e);
+          d && ranges[d.getPosition()].lo == 0 &&
+          src.shape[k] != ranges[d.getPosition()].size())
+        simple = false;
     }
     if (!simple) {
       inputArg.push_back(-1);

@@ -17,6 +17,8 @@
 // RUN:   --tessera-derive-rule='rule=split args=1,3' 2>/dev/null | FileCheck %s --check-prefix=RELAX
 // RUN: tessera-opt %s --tessera-derive-rule='rule=tighten' 2>&1 >/dev/null | FileCheck %s --check-prefix=REMARK
 // RUN: not tessera-opt %s --tessera-derive-rule='rule=nope' 2>&1 | FileCheck %s --check-prefix=UNKNOWN
+// RUN: tessera-opt %s --tessera-derive-rule='rule=relax args=0,0,4' 2>&1 >/dev/null | FileCheck %s --check-prefix=NOMAX
+// RUN: tessera-opt %s --convert-tessera-to-texpr --tessera-derive-rule='rule=summation-split args=1,1' 2>&1 >/dev/null | FileCheck %s --check-prefix=DUPARGS
 
 // UNKNOWN: error: tessera-derive-rule: unknown rule 'nope'
 
@@ -137,3 +139,20 @@ func.func @conv5x5(%x: tensor<1x2x6x6xf32>, %w: tensor<2x2x5x5xf32>) -> tensor<1
   %0 = tessera.conv %x, %w {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 2, 2, 2, 2>, groups = 1 : i64} : (tensor<1x2x6x6xf32>, tensor<2x2x5x5xf32>) -> tensor<1x2x6x6xf32>
   return %0 : tensor<1x2x6x6xf32>
 }
+
+//===----------------------------------------------------------------------===//
+// Rules that must refuse: relaxing a max (zero points would change it) and a
+// summation split naming one iterator twice.
+//===----------------------------------------------------------------------===//
+// NOMAX: tessera-derive-rule.mlir:[[@LINE+2]]:{{.*}}remark: tessera-derive-rule: 'relax' does not apply
+func.func @max_relax(%a: tensor<2x3xf32>, %b: tensor<3xf32>) -> tensor<2xf32> {
+  %0 = texpr.scope(%a, %b) {loops = array<i64: 0, 2>, sums = array<i64: 0, 3>, combiner = "max"} : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<2xf32> {
+  ^bb0(%A: tensor<2x3xf32>, %B: tensor<3xf32>):
+    %x = texpr.access %A[affine_map<(d0, d1) -> (d0, d1)>] : tensor<2x3xf32> -> f32
+    %y = texpr.access %B[affine_map<(d0, d1) -> (d1)>] : tensor<3xf32> -> f32
+    %p = texpr.mul %x, %y : f32
+    texpr.yield %p : f32
+  }
+  return %0 : tensor<2xf32>
+}
+// DUPARGS: remark: tessera-derive-rule: 'summation-split' does not apply

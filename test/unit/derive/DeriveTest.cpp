@@ -163,6 +163,52 @@ TEST_F(DeriveTest, Z3ProvesAndRefutesObligations) {
   EXPECT_EQ(prove(dm), "");
 }
 
+TEST_F(DeriveTest, InliningChecksCornersOfThePaddingRegion) {
+  // P[y0, y1] = A[y0 - y1] * B[y1 - y0] over [0,4)^2, read at P[x0-1, x1-1]
+  // for x in [0,5)^2: at (-1,-1) the inlined body would read A[0]*B[0] != 0
+  // where P's padding gives 0, so inlining must be refused.
+  auto p = std::make_shared<Scope>();
+  p->ctx = &ctx;
+  p->loops = {{0, 4}, {0, 4}};
+  p->padLo = {1, 1};
+  p->padHi = {1, 1};
+  p->srcs = {Source{0, nullptr, {4}}, Source{1, nullptr, {4}}};
+  p->body = Node::binary(NodeKind::Mul, Node::access(0, {d(0) - d(1)}),
+                         Node::access(1, {d(1) - d(0)}));
+  auto o = std::make_shared<Scope>();
+  o->ctx = &ctx;
+  o->loops = {{0, 5}, {0, 5}};
+  o->padLo = {0, 0};
+  o->padHi = {0, 0};
+  o->srcs = {Source{-1, p, p->shape()}};
+  // Reading P at [x0, x1]: index 0 is P's padding row/column, and (0, 0)
+  // is the corner where both are padding.
+  o->body = Node::access(0, {d(0), d(1)});
+  EXPECT_FALSE(inlineSource(*o, 0));
+}
+
+TEST_F(DeriveTest, BandMatchNeedsExactlyOneBandLoop) {
+  // Loops b, m, u, v, x and sum k: three loops besides b and m.
+  auto s = std::make_shared<Scope>();
+  s->ctx = &ctx;
+  s->loops = {{0, 2}, {0, 8}, {0, 2}, {0, 2}, {0, 3}};
+  s->padLo.assign(5, 0);
+  s->padHi.assign(5, 0);
+  s->sums = {{0, 4}};
+  s->srcs = {Source{0, nullptr, {2, 8, 4}}, Source{1, nullptr, {2, 8, 4}}};
+  s->body = Node::binary(NodeKind::Mul, Node::access(0, {d(0), d(1), d(5)}),
+                         Node::access(1, {d(0), d(1) + d(4) - 1, d(5)}));
+  EXPECT_EQ(matchLibrary(*s).kind, LibKind::None);
+  // With only the band loop left it is a g2bmm of width 1.
+  auto g = std::make_shared<Scope>(*s);
+  g->loops = {{0, 2}, {0, 8}, {0, 3}};
+  g->padLo.assign(3, 0);
+  g->padHi.assign(3, 0);
+  g->body = Node::binary(NodeKind::Mul, Node::access(0, {d(0), d(1), d(3)}),
+                         Node::access(1, {d(0), d(1) + d(2) - 1, d(3)}));
+  EXPECT_EQ(matchLibrary(*g).kind, LibKind::G2bmm);
+}
+
 TEST_F(DeriveTest, SearchFindsTheMatmulFormOfALargeConv) {
   auto s = std::make_shared<Scope>();
   s->ctx = &ctx;

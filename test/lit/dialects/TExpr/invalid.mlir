@@ -82,3 +82,39 @@ func.func @pad(%a: tensor<4xf32>) -> tensor<4xf32> {
   }
   return %0 : tensor<4xf32>
 }
+
+// -----
+
+func.func @divisor(%a: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = texpr.scope(%a) {loops = array<i64: 0, 4>, sums = array<i64>} : (tensor<4xf32>) -> tensor<4xf32> {
+  ^bb0(%A: tensor<4xf32>):
+    // expected-error @+1 {{floordiv, ceildiv and mod need a positive constant divisor}}
+    %x = texpr.access %A[affine_map<(d0) -> (d0 mod -2)>] : tensor<4xf32> -> f32
+    texpr.yield %x : f32
+  }
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @dynamic(%a: tensor<?xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{operand shapes must be static, got 'tensor<?xf32>'}}
+  %0 = texpr.scope(%a) {loops = array<i64: 0, 4>, sums = array<i64>} : (tensor<?xf32>) -> tensor<4xf32> {
+  ^bb0(%A: tensor<?xf32>):
+    %x = texpr.access %A[affine_map<(d0) -> (d0)>] : tensor<?xf32> -> f32
+    texpr.yield %x : f32
+  }
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @mixed(%a: tensor<4xf16>) -> tensor<4xf32> {
+  // expected-error @+1 {{operand element type 'f16' differs from the result's 'f32'}}
+  %0 = texpr.scope(%a) {loops = array<i64: 0, 4>, sums = array<i64>} : (tensor<4xf16>) -> tensor<4xf32> {
+  ^bb0(%A: tensor<4xf16>):
+    %x = texpr.access %A[affine_map<(d0) -> (d0)>] : tensor<4xf16> -> f16
+    texpr.yield %x : f16
+  }
+  return %0 : tensor<4xf32>
+}
