@@ -11,6 +11,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <string>
 
 namespace tessera::runtime {
@@ -121,24 +122,26 @@ bool deviceError(Error *err, std::string msg) {
   return false;
 }
 
-/// Loads libcuda once per process.
-const Driver *loadDriver(Error *err) {
-  static Driver d;
+/// Fills a library's entry-point table once per process; later calls
+/// replay the first outcome. `Load` returns "" or why loading failed.
+template <typename T, std::string (*Load)(T &)>
+const T *loadOnce(Error *err) {
+  static T table;
   static std::string failure;
-  static bool tried = false;
-  if (tried) {
-    if (!failure.empty())
-      deviceError(err, failure);
-    return failure.empty() ? &d : nullptr;
-  }
-  tried = true;
+  static std::once_flag once;
+  std::call_once(once, [] { failure = Load(table); });
+  if (!failure.empty())
+    return deviceError(err, failure), nullptr;
+  return &table;
+}
+
+std::string loadDriverTable(Driver &d) {
   d.lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
   if (!d.lib) {
     const char *e = dlerror();
-    failure = std::string("no CUDA driver: cannot load libcuda.so.1 (") +
-              (e ? e : "unknown error") +
-              "); a cuda artifact needs an NVIDIA GPU and its driver";
-    return deviceError(err, failure), nullptr;
+    return std::string("no CUDA driver: cannot load libcuda.so.1 (") +
+           (e ? e : "unknown error") +
+           "); a cuda artifact needs an NVIDIA GPU and its driver";
   }
   bool ok = sym(d.lib, "cuInit", d.cuInit) &&
             sym(d.lib, "cuDeviceGetCount", d.cuDeviceGetCount) &&
@@ -177,42 +180,37 @@ const Driver *loadDriver(Error *err) {
                 (sym(d.lib, "cuEventElapsedTime_v2", d.cuEventElapsedTime) ||
                  sym(d.lib, "cuEventElapsedTime", d.cuEventElapsedTime)) &&
                 sym(d.lib, "cuEventDestroy_v2", d.cuEventDestroy);
-  if (!ok) {
-    failure = "the CUDA driver (libcuda.so.1) lacks a needed entry point; "
-              "it is too old for this runtime";
-    return deviceError(err, failure), nullptr;
-  }
-  return &d;
+  if (!ok)
+    return "the CUDA driver (libcuda.so.1) lacks a needed entry point; it is "
+           "too old for this runtime";
+  return "";
 }
 
-const Cublas *loadCublas(Error *err) {
-  static Cublas c;
-  static std::string failure;
-  static bool tried = false;
-  if (tried) {
-    if (!failure.empty())
-      deviceError(err, failure);
-    return failure.empty() ? &c : nullptr;
-  }
-  tried = true;
+/// Loads libcuda once per process.
+const Driver *loadDriver(Error *err) {
+  return loadOnce<Driver, loadDriverTable>(err);
+}
+
+std::string loadCublasTable(Cublas &c) {
   for (const char *name : {"libcublas.so.13", "libcublas.so.12", "libcublas.so"})
     if ((c.lib = dlopen(name, RTLD_NOW | RTLD_LOCAL)))
       break;
-  if (!c.lib) {
-    failure = "this model calls cuBLAS, but libcublas.so.13/.12 cannot be "
-              "loaded (is the CUDA toolkit's lib64 on the library path?)";
-    return deviceError(err, failure), nullptr;
-  }
+  if (!c.lib)
+    return "this model calls cuBLAS, but libcublas.so.13/.12 cannot be "
+           "loaded (is the CUDA toolkit's lib64 on the library path?)";
   if (!sym(c.lib, "cublasCreate_v2", c.create) ||
       !sym(c.lib, "cublasDestroy_v2", c.destroy) ||
       !sym(c.lib, "cublasSetStream_v2", c.setStream) ||
       !sym(c.lib, "cublasSgemmStridedBatched", c.sgemmStridedBatched) ||
-      !sym(c.lib, "cublasGemmStridedBatchedEx", c.gemmStridedBatchedEx)) {
-    failure = "libcublas lacks cublasSgemmStridedBatched, "
-              "cublasGemmStridedBatchedEx or friends";
-    return deviceError(err, failure), nullptr;
-  }
-  return &c;
+      !sym(c.lib, "cublasGemmStridedBatchedEx", c.gemmStridedBatchedEx))
+    return "libcublas lacks cublasSgemmStridedBatched, "
+           "cublasGemmStridedBatchedEx or friends";
+  return "";
+}
+
+/// Loads libcublas once per process.
+const Cublas *loadCublas(Error *err) {
+  return loadOnce<Cublas, loadCublasTable>(err);
 }
 
 class Executor final : public CudaExecutor {

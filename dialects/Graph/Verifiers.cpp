@@ -112,50 +112,46 @@ LogicalResult MatmulOp::verify() {
                                           getLoc()));
 }
 
-LogicalResult G2bmmOp::verify() {
-  if (failed(sameElementType(*this, {getLhs(), getRhs()},
-                             getElementTypeOrSelf(getResult()))))
+/// g2bmm (general = false) and gbmm (general = true).
+template <typename BandOp>
+static LogicalResult verifyBanded(BandOp op, bool general) {
+  if (failed(sameElementType(op, {op.getLhs(), op.getRhs()},
+                             getElementTypeOrSelf(op.getResult()))))
     return failure();
-  return checkResult(*this, shape::bandedMatmul(shapeOf(getLhs()),
-                                                shapeOf(getRhs()), getWidth(),
-                                                getDilation(), false, getLoc()));
+  return checkResult(op, shape::bandedMatmul(shapeOf(op.getLhs()),
+                                             shapeOf(op.getRhs()), op.getWidth(),
+                                             op.getDilation(), general,
+                                             op.getLoc()));
 }
 
-LogicalResult GbmmOp::verify() {
-  if (failed(sameElementType(*this, {getLhs(), getRhs()},
-                             getElementTypeOrSelf(getResult()))))
+LogicalResult G2bmmOp::verify() { return verifyBanded(*this, false); }
+LogicalResult GbmmOp::verify() { return verifyBanded(*this, true); }
+
+/// The optional bias of conv / conv_transpose has shape [F].
+static LogicalResult checkBias(Operation *op, Value bias,
+                               FailureOr<shape::Shape> r) {
+  if (failed(checkResult(op, r)))
     return failure();
-  return checkResult(*this, shape::bandedMatmul(shapeOf(getLhs()),
-                                                shapeOf(getRhs()), getWidth(),
-                                                getDilation(), true, getLoc()));
+  if (bias) {
+    auto b = shapeOf(bias);
+    if (b.size() != 1 || b[0] != (*r)[1])
+      return op->emitOpError("bias must have shape [") << (*r)[1] << "]";
+  }
+  return success();
 }
 
 LogicalResult ConvOp::verify() {
   auto r = shape::conv2d(shapeOf(getInput()), shapeOf(getWeight()),
                          getStrides(), getDilations(), getPads(), getGroups(),
                          getLoc());
-  if (failed(checkResult(*this, r)))
-    return failure();
-  if (getBias()) {
-    auto b = shapeOf(getBias());
-    if (b.size() != 1 || b[0] != (*r)[1])
-      return emitOpError("bias must have shape [") << (*r)[1] << "]";
-  }
-  return success();
+  return checkBias(*this, getBias(), r);
 }
 
 LogicalResult ConvTransposeOp::verify() {
   auto r = shape::convTranspose2d(shapeOf(getInput()), shapeOf(getWeight()),
                                   getStrides(), getDilations(), getPads(),
                                   getOutputPadding(), getGroups(), getLoc());
-  if (failed(checkResult(*this, r)))
-    return failure();
-  if (getBias()) {
-    auto b = shapeOf(getBias());
-    if (b.size() != 1 || b[0] != (*r)[1])
-      return emitOpError("bias must have shape [") << (*r)[1] << "]";
-  }
-  return success();
+  return checkBias(*this, getBias(), r);
 }
 
 LogicalResult MaxPoolOp::verify() {

@@ -85,3 +85,27 @@ func.func @softmax_negative_axis(%a: tensor<2x3xf32>) -> tensor<2x3xf32> {
   %0 = tessera.softmax %a {axis = -1 : i64} : tensor<2x3xf32>
   return %0 : tensor<2x3xf32>
 }
+
+// -----
+
+func.func @g2bmm_features(%a: tensor<2x8x4xf32>, %b: tensor<2x8x5xf32>) -> tensor<2x8x3xf32> {
+  // expected-error @+1 {{[g2bmm] feature dims differ: [2,8,4] and [2,8,5]}}
+  %0 = tessera.g2bmm %a, %b {width = 1 : i64, dilation = 1 : i64} : tensor<2x8x4xf32>, tensor<2x8x5xf32> -> tensor<2x8x3xf32>
+  return %0 : tensor<2x8x3xf32>
+}
+
+// -----
+
+func.func @gbmm_band(%a: tensor<2x8x4xf32>, %v: tensor<2x8x5xf32>) -> tensor<2x8x5xf32> {
+  // expected-error @+1 {{[gbmm] lhs band dim must be 2*width+1 = 3, got [2,8,4]}}
+  %0 = tessera.gbmm %a, %v {width = 1 : i64, dilation = 2 : i64} : tensor<2x8x4xf32>, tensor<2x8x5xf32> -> tensor<2x8x5xf32>
+  return %0 : tensor<2x8x5xf32>
+}
+
+// -----
+
+func.func @g2bmm_result(%a: tensor<2x8x4xf32>, %b: tensor<2x8x4xf32>) -> tensor<2x8x4xf32> {
+  // expected-error @+1 {{result shape [2, 8, 4] does not match the inferred shape [2, 8, 3]}}
+  %0 = tessera.g2bmm %a, %b {width = 1 : i64, dilation = 1 : i64} : tensor<2x8x4xf32>, tensor<2x8x4xf32> -> tensor<2x8x4xf32>
+  return %0 : tensor<2x8x4xf32>
+}
