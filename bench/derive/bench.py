@@ -357,7 +357,9 @@ def render(results, info, args):
               "operators considered. On the CPU every operator is generated loop code: there "
               "the cpu model derives what removes work (conv-transpose's zero-insertion) and "
               "keeps conv -> matmul, which does not pay off in loop code. Tessera runs one "
-              "thread, torch eager its default thread count. The paper's bar (1.46x average, "
+              "thread, torch eager its default thread count. Models where nothing is derived "
+              "run the same code twice: their off/on spread shows this shared machine's "
+              "run-to-run noise. The paper's bar (1.46x average, "
               "up to 2.73x over the best existing optimizer on an A100) needs a GPU run; none "
               "has been lent to this project yet.", END]
     return "\n".join(lines) + "\n"
