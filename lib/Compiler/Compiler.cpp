@@ -399,18 +399,13 @@ int compile(const CompileOptions &opts) {
     return 1;
   }
 
-  if (!opts.deriveCostModel.empty() && opts.deriveCostModel != "cpu" &&
-      opts.deriveCostModel != "cuda") {
+  const DeriveOptions &derive = opts.derive;
+  if (!derive.costModel.empty() && derive.costModel != "cpu" &&
+      derive.costModel != "cuda") {
     llvm::errs() << "tessera-compile: error: --derive-cost-model="
-                 << opts.deriveCostModel << " is not supported (cpu, cuda)\n";
+                 << derive.costModel << " is not supported (cpu, cuda)\n";
     return 1;
   }
-  DeriveOptions derive;
-  derive.enabled = opts.derive;
-  derive.maxDepth = opts.deriveMaxDepth;
-  derive.timeBudget = opts.deriveTimeBudget;
-  derive.costModel = opts.deriveCostModel;
-  derive.report = opts.deriveReport == "json" ? "-" : opts.deriveReport;
   if (derive.report.find_first_of(" {},=\"") != std::string::npos) {
     llvm::errs() << "tessera-compile: error: --derive-report path '"
                  << derive.report
@@ -495,14 +490,8 @@ int compile(const CompileOptions &opts) {
         std::string stageOpts;
         if (opts.precision != "f32")
           stageOpts += " precision=" + opts.precision;
-        if (opts.derive)
-          stageOpts += " derive=true derive-max-depth=" +
-                       std::to_string(opts.deriveMaxDepth) +
-                       " derive-time-budget=" +
-                       std::to_string(opts.deriveTimeBudget) +
-                       (opts.deriveCostModel.empty()
-                            ? std::string()
-                            : " derive-cost-model=" + opts.deriveCostModel);
+        if (derive.enabled)
+          stageOpts += " " + derive.pipelineOptionText();
         if (!stageOpts.empty())
           llvm::errs() << "{" << StringRef(stageOpts).drop_front() << "}";
         first = false;

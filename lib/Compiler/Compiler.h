@@ -7,6 +7,8 @@
 #ifndef TESSERA_LIB_COMPILER_COMPILER_H
 #define TESSERA_LIB_COMPILER_COMPILER_H
 
+#include "lib/Pipelines/Pipelines.h"
+
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -34,13 +36,8 @@ struct CompileOptions {
   /// Storage precision: "f32" (default), "bf16" or "f16"; arithmetic and
   /// accumulation stay f32 (see tessera-lower-precision).
   std::string precision = "f32";
-  /// tessera-derive: enabled, max depth, time budget (s), cost model
-  /// ("" = the target's), report ("json" = stdout, else a file path).
-  bool derive = false;
-  unsigned deriveMaxDepth = 6;
-  double deriveTimeBudget = 30.0;
-  std::string deriveCostModel;
-  std::string deriveReport;
+  /// tessera-derive settings (report "-" = stdout).
+  DeriveOptions derive;
   bool verbose = true; ///< progress and timing lines on stderr
   bool verifyEach = false;
   std::string dumpDir; ///< if set, IR after each stage is written there

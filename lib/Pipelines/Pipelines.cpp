@@ -29,6 +29,14 @@ std::string DeriveOptions::passText(const std::string &target) const {
   return t + "}";
 }
 
+std::string DeriveOptions::pipelineOptionText() const {
+  if (!enabled)
+    return "";
+  return "derive=true derive-max-depth=" + std::to_string(maxDepth) +
+         " derive-time-budget=" + std::to_string(timeBudget) +
+         (costModel.empty() ? "" : " derive-cost-model=" + costModel);
+}
+
 static std::vector<PipelineStage> sharedStages(const CPUPipelineOptions &o,
                                                const std::string &target);
 

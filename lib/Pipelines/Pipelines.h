@@ -28,6 +28,9 @@ struct DeriveOptions {
   std::string report;         ///< JSON report path ("-" = stdout); empty = none
   /// The pass text, or "" when disabled.
   std::string passText(const std::string &target) const;
+  /// The registered pipelines' options that reproduce these settings
+  /// (`derive=true derive-max-depth=...`), or "" when disabled.
+  std::string pipelineOptionText() const;
 };
 
 struct CPUPipelineOptions {

@@ -92,8 +92,9 @@ struct LibMatch {
 };
 LibMatch matchLibrary(const Scope &s);
 
-/// Emits the library op for `s` (which must match) over `operands`
-/// (one value per source); returns the scope's value.
+/// Emits the library op for `s` over `operands` (one value per source) and
+/// returns the scope's value; fails, creating nothing, when `s` matches no
+/// library operator.
 mlir::FailureOr<mlir::Value> emitLibrary(mlir::OpBuilder &b, mlir::Location loc,
                                          const Scope &s,
                                          llvm::ArrayRef<mlir::Value> operands);

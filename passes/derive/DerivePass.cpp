@@ -30,7 +30,7 @@ Value emitTree(OpBuilder &b, Location loc, const Scope &s,
   for (const Source &src : s.srcs)
     vals.push_back(src.scope ? emitTree(b, loc, *src.scope, inputs, et, library)
                              : inputs[src.input]);
-  if (library && matchLibrary(s).kind != LibKind::None)
+  if (library)
     if (auto v = emitLibrary(b, loc, s, vals); succeeded(v))
       return *v;
   Scope shallow = s;
@@ -286,16 +286,14 @@ struct DeriveRulePass : impl::TesseraDeriveRuleBase<DeriveRulePass> {
       std::vector<Step> trace;
       ScopePtr result = *root;
       if (rule != "match") {
-        ScopePtr stage = *root;
         SmallVector<unsigned> p(path.begin(), path.end());
-        bool reached = true;
-        for (unsigned i : p) {
-          if (i >= stage->srcs.size() || !stage->srcs[i].scope) {
-            reached = false;
-            break;
-          }
+        ScopePtr stage = *root;
+        bool reached = llvm::all_of(p, [&](unsigned i) {
+          if (i >= stage->srcs.size() || !stage->srcs[i].scope)
+            return false;
           stage = stage->srcs[i].scope;
-        }
+          return true;
+        });
         if (!reached) {
           op.emitRemark() << "tessera-derive-rule: the path does not reach a "
                              "stage of this expression";

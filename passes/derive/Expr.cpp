@@ -199,6 +199,35 @@ std::optional<int64_t> coeffOf(AffineExpr e, unsigned d) {
   }
 }
 
+bool readsThroughGather(const Scope &s, const Node &a) {
+  auto ranges = s.ranges();
+  const Source &src = s.srcs[a.src];
+  for (auto [k, e] : llvm::enumerate(a.idx)) {
+    bool divmod = false;
+    e.walk([&](AffineExpr x) {
+      divmod |= x.getKind() == AffineExprKind::FloorDiv ||
+                x.getKind() == AffineExprKind::CeilDiv ||
+                x.getKind() == AffineExprKind::Mod;
+    });
+    if (divmod)
+      return true;
+    auto [lo, hi] = boundsOf(e, ranges);
+    if (lo < 0 || hi >= src.shape[k])
+      return true;
+    if (auto d = dyn_cast<AffineDimExpr>(e);
+        d && ranges[d.getPosition()].lo == 0 &&
+        src.shape[k] != ranges[d.getPosition()].size())
+      return true;
+  }
+  return false;
+}
+
+bool needsGather(const Scope &s) {
+  bool gather = false;
+  forEachAccess(s.body, [&](const Node &a) { gather |= readsThroughGather(s, a); });
+  return gather;
+}
+
 //===----------------------------------------------------------------------===//
 // Printing
 //===----------------------------------------------------------------------===//
@@ -403,6 +432,21 @@ ScopePtr prune(const ScopePtr &s) {
       x.scope = prune(x.scope);
   c->srcs = std::move(srcs);
   return c;
+}
+
+ScopePtr scopeAt(ScopePtr root, ArrayRef<unsigned> path) {
+  for (unsigned i : path)
+    root = root->srcs[i].scope;
+  return root;
+}
+
+std::vector<std::pair<ScopePtr, llvm::SmallVector<unsigned, 4>>>
+allScopes(const ScopePtr &root) {
+  std::vector<std::pair<ScopePtr, llvm::SmallVector<unsigned, 4>>> all;
+  forEachScope(root, [&](const ScopePtr &s, ArrayRef<unsigned> path) {
+    all.push_back({s, llvm::SmallVector<unsigned, 4>(path)});
+  });
+  return all;
 }
 
 static void forEachScopeImpl(

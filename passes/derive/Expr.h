@@ -104,6 +104,16 @@ bool usesDim(AffineExpr e, unsigned d);
 /// linear in d.
 std::optional<int64_t> coeffOf(AffineExpr e, unsigned d);
 
+/// Whether convert-texpr-to-linalg must read access `a` of `s` through the
+/// bounds-checked gather path (tensor.extract at clamped indices + select)
+/// rather than as a linalg.generic input: a floordiv/mod index, a read that
+/// may leave the tensor, or a dim read by one iterator alone that does not
+/// span exactly that iterator's range (linalg would take the loop bound from
+/// it). The cost model uses the same predicate.
+bool readsThroughGather(const Scope &s, const Node &a);
+/// Whether any access of `s` does.
+bool needsGather(const Scope &s);
+
 /// OLLIE-style text: `L<d0:0:4,d1:0:5>Sum<d2:0:3>{ %0[d0, d2] * %1[d2, d1] }`;
 /// nested scopes are printed inline.
 std::string toString(const Scope &s);
@@ -118,6 +128,11 @@ ScopePtr replaceAt(const ScopePtr &root, llvm::ArrayRef<unsigned> path,
                    ScopePtr repl);
 /// Drops sources no access reads (renumbering the rest), recursively.
 ScopePtr prune(const ScopePtr &s);
+/// The stage reached from `root` through `path` (source indices).
+ScopePtr scopeAt(ScopePtr root, llvm::ArrayRef<unsigned> path);
+/// Every scope of a tree with its path (root first).
+std::vector<std::pair<ScopePtr, llvm::SmallVector<unsigned, 4>>>
+allScopes(const ScopePtr &root);
 /// Visits every scope in a tree with its path (root first).
 void forEachScope(const ScopePtr &root,
                   const std::function<void(const ScopePtr &,

@@ -66,6 +66,12 @@ std::optional<Simple> simpleIndex(AffineExpr e, unsigned D) {
   return s;
 }
 
+/// The position of a plain dim index, or -1.
+int pureDim(AffineExpr e) {
+  auto d = dyn_cast<AffineDimExpr>(e);
+  return d ? (int)d.getPosition() : -1;
+}
+
 struct TwoAccesses {
   const Node *a = nullptr, *b = nullptr;
 };
@@ -147,10 +153,6 @@ std::optional<ConvPlan> planConv(const Scope &s) {
     if (r.lo != 0)
       return std::nullopt;
   unsigned L = s.numLoops(), D = s.numDims();
-  auto pureDim = [&](AffineExpr e) -> int {
-    auto d = dyn_cast<AffineDimExpr>(e);
-    return d ? (int)d.getPosition() : -1;
-  };
   for (bool swapped : {false, true}) {
     const Node *x = swapped ? two->b : two->a, *k = swapped ? two->a : two->b;
     if (k->idx.size() != 4)
@@ -266,10 +268,6 @@ std::optional<BandPlan> planBand(const Scope &s) {
     if (r.lo != 0)
       return std::nullopt;
   unsigned L = s.numLoops(), D = s.numDims(), sum = L;
-  auto pureDim = [&](AffineExpr e) -> int {
-    auto d = dyn_cast<AffineDimExpr>(e);
-    return d ? (int)d.getPosition() : -1;
-  };
   for (bool swapped : {false, true}) {
     const Node *a = swapped ? two->b : two->a, *b = swapped ? two->a : two->b;
     unsigned R = a->idx.size();
@@ -339,8 +337,11 @@ std::optional<BandPlan> planBand(const Scope &s) {
     auto c = dyn_cast<AffineConstantExpr>(rest);
     if (!c)
       continue;
-    // B rows are read shifted by `shift` from the library's m + D*(x - W).
+    // B rows are read shifted by `shift` from the library's m + D*(x - W);
+    // a shift past B's last row would read only zeros (no library form).
     p.shift = c.getValue() + *cw * p.width;
+    if (p.shift >= s.srcs[b->src].shape[R - 2])
+      continue;
     if (p.general && s.srcs[a->src].shape[R - 1] != W2)
       continue;
     if (!p.general && (s.srcs[a->src].shape[R - 1] != s.ranges()[sum].size() ||
@@ -539,13 +540,11 @@ FailureOr<Value> emitLibrary(OpBuilder &b, Location l, const Scope &s,
       auto sh = cast<RankedTensorType>(v.getType()).getShape();
       if (p->shift < 0) {
         v = padTo(b, l, v, {0, -p->shift, 0}, {0, 0, 0});
-      } else if (p->shift < sh[1]) {
+      } else {
         v = SliceOp::create(
             b, l, RankedTensorType::get({sh[0], sh[1] - p->shift, sh[2]}, et), v,
             b.getDenseI64ArrayAttr({0, p->shift, 0}),
             b.getDenseI64ArrayAttr({1, 1, 1}));
-      } else {
-        return failure();
       }
     }
     auto ty = RankedTensorType::get(

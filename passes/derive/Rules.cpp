@@ -70,6 +70,18 @@ Obligation zeroRegion(const Scope &s, ArrayRef<Range> box, std::string what) {
   return o;
 }
 
+/// Obligation: every point of `box` maps through `map` into the ranges `to`.
+Obligation covers(std::string what, ArrayRef<Range> box,
+                  ArrayRef<AffineExpr> map, ArrayRef<Range> to) {
+  Obligation o;
+  o.kind = Obligation::Covers;
+  o.what = std::move(what);
+  o.box.assign(box.begin(), box.end());
+  o.map.assign(map.begin(), map.end());
+  o.to.assign(to.begin(), to.end());
+  return o;
+}
+
 /// Whether interval reasoning shows that in `box` some access is out of
 /// bounds everywhere.
 bool provablyZero(const Scope &s, ArrayRef<Range> box) {
@@ -163,13 +175,9 @@ std::optional<RuleResult> substitute(const Scope &s, unsigned a, unsigned b,
     idx.push_back(simplifyAffineExpr(
         k == a ? da + db * sign - na.lo : s.dim(k) - t->loops[k].lo, L, 0));
   auto r = reindexStage(s, t, idx);
-  Obligation o;
-  o.kind = Obligation::Covers;
-  o.what = "d" + std::to_string(a) + (sign > 0 ? "+" : "-") + "d" +
-           std::to_string(b) + " stays in the new range";
-  o.box.assign(s.loops.begin(), s.loops.end());
-  o.map.push_back(da + db * sign);
-  o.to.push_back(na);
+  Obligation o = covers("d" + std::to_string(a) + (sign > 0 ? "+" : "-") +
+                             "d" + std::to_string(b) + " stays in the new range",
+                         s.loops, {da + db * sign}, {na});
   std::string detail = "(d" + std::to_string(a) + ", d" + std::to_string(b) +
                        ") -> (d" + std::to_string(a) + (sign > 0 ? " + " : " - ") +
                        "d" + std::to_string(b) + ", d" + std::to_string(b) + ")";
@@ -228,12 +236,8 @@ std::optional<RuleResult> mergeVars(const Scope &s, unsigned a, unsigned b) {
         k == a ? s.dim(a) * c + s.dim(b) : s.dim(k) - s.loops[k].lo, L, 0));
   }
   auto r = reindexStage(s, t, idx);
-  Obligation o;
-  o.kind = Obligation::Covers;
-  o.what = "merged iterator stays in range";
-  o.box.assign(s.loops.begin(), s.loops.end());
-  o.map.push_back(s.dim(a) * c + s.dim(b));
-  o.to.push_back(t->loops[za]);
+  Obligation o = covers("merged iterator stays in range", s.loops,
+                         {s.dim(a) * c + s.dim(b)}, {t->loops[za]});
   std::string detail = "(d" + std::to_string(a) + ", d" + std::to_string(b) +
                        ") -> " + std::to_string(c) + "*d" + std::to_string(a) +
                        " + d" + std::to_string(b);
@@ -425,13 +429,8 @@ std::optional<RuleResult> splitSum(const Scope &s, unsigned i, int64_t k) {
                    : x == d ? s.dim(d) * k + s.dim(d + 1)
                             : s.dim(x + 1));
   remapDims(out->body, repl, D + 1);
-  Obligation o;
-  o.kind = Obligation::Covers;
-  o.what = "split iterator covers the original range";
-  auto newRanges = out->ranges();
-  o.box.assign(newRanges.begin(), newRanges.end());
-  o.map.push_back(s.dim(d) * k + s.dim(d + 1));
-  o.to.push_back(r);
+  Obligation o = covers("split iterator covers the original range",
+                         out->ranges(), {s.dim(d) * k + s.dim(d + 1)}, {r});
   std::string detail = "d" + std::to_string(d) + " -> " + std::to_string(k) +
                        "*d" + std::to_string(d) + " + d" +
                        std::to_string(d + 1);
@@ -537,13 +536,8 @@ std::optional<RuleResult> dilationToBatch(const Scope &s, unsigned a,
             n.idx[t].replaceDimsAndSymbols(renum, {}), ND + 1, 0));
       }
     }
-    Obligation o;
-    o.kind = Obligation::Covers;
-    o.what = "layout index stays inside the layout stage";
-    o.box.assign(newRanges.begin(), newRanges.end());
-    o.map.push_back(j);
-    o.to.push_back({jlo, jhi + 1});
-    proofs.push_back(o);
+    proofs.push_back(covers("layout index stays inside the layout stage",
+                            newRanges, {j}, {Range{jlo, jhi + 1}}));
     n.src = s.srcs.size() + extra.size();
     n.idx.assign(idx.begin(), idx.end());
     extra.push_back(sourceOf(lay));
@@ -565,13 +559,10 @@ std::optional<RuleResult> dilationToBatch(const Scope &s, unsigned a,
     }
   }
   auto r = reindexStage(s, mp, idx);
-  Obligation o;
-  o.kind = Obligation::Covers;
-  o.what = "a = D*a1 + a2 covers the iterator";
-  o.box = {Range{0, s.loops[a].size() / D}, Range{0, D}};
-  o.map.push_back(getAffineDimExpr(0, ctx) * D + getAffineDimExpr(1, ctx));
-  o.to.push_back(s.loops[a]);
-  proofs.push_back(o);
+  proofs.push_back(covers(
+      "a = D*a1 + a2 covers the iterator",
+      {Range{0, s.loops[a].size() / D}, Range{0, D}},
+      {getAffineDimExpr(0, ctx) * D + getAffineDimExpr(1, ctx)}, {s.loops[a]}));
   std::string detail = "d" + std::to_string(a) + " -> " + std::to_string(D) +
                        "*d" + std::to_string(a) + " + d" +
                        std::to_string(a + 1) + ", inputs re-laid out";

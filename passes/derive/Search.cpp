@@ -58,27 +58,6 @@ static unsigned countOps(const Node &n) {
   return c;
 }
 
-/// Whether convert-texpr-to-linalg reads some access of `s` through the
-/// bounds-checked gather path (div/mod index, or a read that may leave the
-/// tensor).
-static bool needsGather(const Scope &s) {
-  auto ranges = s.ranges();
-  bool gather = false;
-  forEachAccess(s.body, [&](const Node &a) {
-    for (auto [k, e] : llvm::enumerate(a.idx)) {
-      bool divmod = false;
-      e.walk([&](AffineExpr x) {
-        divmod |= x.getKind() == AffineExprKind::FloorDiv ||
-                  x.getKind() == AffineExprKind::CeilDiv ||
-                  x.getKind() == AffineExprKind::Mod;
-      });
-      auto [lo, hi] = boundsOf(e, ranges);
-      gather |= divmod || lo < 0 || hi >= s.srcs[a.src].shape[k];
-    }
-  });
-  return gather;
-}
-
 double CostModel::cost(const Scope &root, std::vector<std::string> *stages,
                        bool gather) const {
   double total = 0;
@@ -113,30 +92,18 @@ double CostModel::cost(const Scope &root, std::vector<std::string> *stages,
 ScopePtr normalize(ScopePtr root, std::vector<Step> &trace) {
   // Boundary tightening is applied eagerly: it only turns provably-zero
   // iterations into output padding.
-  {
-    std::vector<std::pair<ScopePtr, SmallVector<unsigned>>> all;
-    forEachScope(root, [&](const ScopePtr &s, ArrayRef<unsigned> path) {
-      all.push_back({s, SmallVector<unsigned>(path)});
-    });
-    for (auto &entry : llvm::reverse(all)) {
-      // Re-read the stage: a child tightened earlier changed its parents.
-      ScopePtr cur = root;
-      for (unsigned i : entry.second)
-        cur = cur->srcs[i].scope;
-      if (auto r = tighten(*cur)) {
-        root = replaceAt(root, entry.second, r->scope);
-        trace.push_back(std::move(r->step));
-      }
+  auto stages = allScopes(root);
+  for (auto &entry : llvm::reverse(stages)) {
+    // Re-read the stage: a child tightened earlier changed its parents.
+    if (auto r = tighten(*scopeAt(root, entry.second))) {
+      root = replaceAt(root, entry.second, r->scope);
+      trace.push_back(std::move(r->step));
     }
   }
   bool changed = true;
   while (changed) {
     changed = false;
-    std::vector<std::pair<ScopePtr, SmallVector<unsigned>>> all;
-    forEachScope(root, [&](const ScopePtr &s, ArrayRef<unsigned> path) {
-      all.push_back({s, SmallVector<unsigned>(path)});
-    });
-    for (auto &[s, path] : all) {
+    for (auto &[s, path] : allScopes(root)) {
       for (unsigned i = 0; i < s->srcs.size(); ++i) {
         if (!s->srcs[i].scope || !s->srcs[i].scope->sums.empty())
           continue;
@@ -274,11 +241,7 @@ struct Searcher {
     }
     if (depth >= opts.maxDepth)
       return;
-    std::vector<std::pair<ScopePtr, SmallVector<unsigned>>> all;
-    forEachScope(c.root, [&](const ScopePtr &s, ArrayRef<unsigned> path) {
-      all.push_back({s, SmallVector<unsigned>(path)});
-    });
-    for (auto &[s, path] : all) {
+    for (auto &[s, path] : allScopes(c.root)) {
       // Explorative rules act on stages whose summand is binary (OLLIE);
       // summation-free inner stages are merged eagerly.
       unsigned accesses = 0;

@@ -105,11 +105,11 @@ int main(int argc, char **argv) {
   o.minWeightElements = minWeight;
   o.fuseElementwise = !noFuse;
   o.precision = precision;
-  o.derive = derive;
-  o.deriveMaxDepth = deriveMaxDepth;
-  o.deriveTimeBudget = deriveTimeBudget;
-  o.deriveCostModel = deriveCostModel;
-  o.deriveReport = deriveReport;
+  o.derive.enabled = derive;
+  o.derive.maxDepth = deriveMaxDepth;
+  o.derive.timeBudget = deriveTimeBudget;
+  o.derive.costModel = deriveCostModel;
+  o.derive.report = deriveReport == "json" ? std::string("-") : deriveReport;
   if (!derive && (!deriveReport.empty() || !deriveCostModel.empty())) {
     llvm::errs() << "tessera-compile: error: --derive-report and "
                     "--derive-cost-model need --derive\n";

@@ -19,17 +19,6 @@ namespace tessera {
 #include "passes/conversion/TExprToLinalg/Passes.h.inc"
 
 namespace {
-bool hasDivMod(AffineExpr e) {
-  bool found = false;
-  e.walk([&](AffineExpr x) {
-    if (x.getKind() == AffineExprKind::FloorDiv ||
-        x.getKind() == AffineExprKind::CeilDiv ||
-        x.getKind() == AffineExprKind::Mod)
-      found = true;
-  });
-  return found;
-}
-
 struct BodyBuilder {
   OpBuilder &b;
   Location loc;
@@ -133,27 +122,11 @@ FailureOr<Value> lowerScopeToLinalg(OpBuilder &b, texpr::ScopeOp op) {
   SmallVector<AffineMap> maps;
   SmallVector<int> inputArg;
   forEachAccess(s.body, [&](const Node &a) {
-    const Source &src = s.srcs[a.src];
-    bool simple = true;
-    for (auto [k, e] : llvm::enumerate(a.idx)) {
-      if (hasDivMod(e)) {
-        simple = false;
-        break;
-      }
-      auto [lo, hi] = boundsOf(e, ranges);
-      if (lo < 0 || hi >= src.shape[k])
-        simple = false;
-      // linalg takes a loop's bound from an operand dim read by that loop
-      // alone: such a dim must span exactly the iterator's range.
-      if (auto d = dyn_cast<AffineDimExpr>(e);
-          d && ranges[d.getPosition()].lo == 0 &&
-          src.shape[k] != ranges[d.getPosition()].size())
-        simple = false;
-    }
-    if (!simple) {
+    if (readsThroughGather(s, a)) {
       inputArg.push_back(-1);
       return;
     }
+    const Source &src = s.srcs[a.src];
     SmallVector<AffineExpr> res;
     for (AffineExpr e : a.idx)
       res.push_back(e.replaceDimsAndSymbols(shift, {}));
