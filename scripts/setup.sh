@@ -7,7 +7,7 @@ BUILD_PKGS=(
   cmake ninja-build ccache pkg-config
   clang-22 lld-22
   libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools
-  libz3-dev nlohmann-json3-dev
+  libz3-dev nlohmann-json3-dev coinor-cbc
   libonnx-dev libprotobuf-dev protobuf-compiler
   libopenmpi-dev openmpi-bin
   libgtest-dev

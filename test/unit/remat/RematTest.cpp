@@ -1,0 +1,171 @@
+//===- test/unit/remat/RematTest.cpp - Remat problem, baselines, solvers --===//
+
+#include "passes/remat/Schedule.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+using namespace tessera::remat;
+
+namespace {
+
+Graph chain(std::vector<int64_t> sizes) {
+  Graph g;
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    Node n;
+    n.name = "n" + std::to_string(i);
+    n.cost = 1;
+    n.bytes = sizes[i];
+    if (i)
+      n.preds = {int(i) - 1};
+    g.nodes.push_back(n);
+  }
+  EXPECT_EQ(g.finalize(), "");
+  return g;
+}
+
+/// A training-step shape: forward f0..f{L-1}, loss, backward b{L-1}..b0
+/// where b_i reads f_i and the gradient from b_{i+1}.
+Graph trainingGraph(int layers, std::vector<double> costs = {}) {
+  Graph g;
+  auto add = [&](std::string name, double cost, int64_t bytes,
+                 std::vector<int> preds) {
+    Node n;
+    n.name = std::move(name);
+    n.cost = cost;
+    n.bytes = bytes;
+    n.preds = std::move(preds);
+    g.nodes.push_back(n);
+    return int(g.nodes.size()) - 1;
+  };
+  std::vector<int> f;
+  for (int i = 0; i < layers; ++i)
+    f.push_back(add("f" + std::to_string(i),
+                    costs.empty() ? 1.0 + i % 3 : costs[i], 10 + 2 * (i % 2),
+                    i ? std::vector<int>{f.back()} : std::vector<int>{}));
+  int grad = add("loss", 1, 1, {f.back()});
+  for (int i = layers - 1; i >= 0; --i)
+    grad = add("b" + std::to_string(i), 2, 10, {f[i], grad});
+  g.nodes.back().output = true;
+  EXPECT_EQ(g.finalize(), "");
+  return g;
+}
+
+bool haveCbc() { return std::system("cbc -quit > /dev/null 2>&1") == 0; }
+
+} // namespace
+
+TEST(RematSchedule, EvaluateMeasuresPeakAndRejectsBadSchedules) {
+  Graph g = chain({1, 2, 3});
+  Evaluation ev = evaluate(g, noRemat(g));
+  ASSERT_TRUE(ev.valid) << ev.error;
+  // a [0,2), b [1,3), c [2,3): 1, 1+2, 2+3.
+  EXPECT_EQ(ev.memory, (std::vector<int64_t>{1, 3, 5}));
+  EXPECT_EQ(ev.peak, 5);
+  EXPECT_EQ(ev.recomputes, 0);
+
+  Schedule dropped = noRemat(g);
+  dropped.steps[0].end = 1; // a freed before b reads it
+  ev = evaluate(g, dropped);
+  EXPECT_FALSE(ev.valid);
+  EXPECT_NE(ev.error.find("'n0' is not in memory"), std::string::npos);
+
+  Schedule missing;
+  missing.steps = {{0, 2}, {1, 2}};
+  EXPECT_NE(evaluate(g, missing).error.find("never computed"),
+            std::string::npos);
+
+  g.nodes[0].output = true; // kept to the end by noRemat ...
+  EXPECT_EQ(noRemat(g).steps[0].end, 3);
+  Schedule early = noRemat(g);
+  early.steps[0].end = 2; // ... and an output freed early is an error
+  EXPECT_NE(evaluate(g, early).error.find("not in memory at the end"),
+            std::string::npos);
+}
+
+TEST(RematSchedule, LowerBoundAndGraphChecks) {
+  Graph g = chain({4, 1, 6, 2});
+  int where = -1;
+  EXPECT_EQ(peakLowerBound(g, &where), 8); // n3's output + n2
+  EXPECT_EQ(where, 3);
+  g.nodes[0].output = true; // an earlier output stays: 4 + n3 + n2
+  EXPECT_EQ(peakLowerBound(g, &where), 12);
+  Graph bad;
+  bad.nodes.resize(2);
+  bad.nodes[0].preds = {1};
+  EXPECT_NE(bad.finalize().find("not earlier in the order"), std::string::npos);
+}
+
+TEST(RematBaselines, GreedyAndChenRecomputeToSaveMemory) {
+  Graph g = trainingGraph(8);
+  Evaluation plain = evaluate(g, noRemat(g));
+  ASSERT_TRUE(plain.valid);
+  const int64_t budget = plain.peak * 7 / 10;
+  Schedule s;
+  ASSERT_TRUE(greedy(g, budget, s));
+  Evaluation ev = evaluate(g, s);
+  ASSERT_TRUE(ev.valid) << ev.error;
+  EXPECT_LE(ev.peak, budget);
+  EXPECT_GT(ev.recomputes, 0);
+  EXPECT_GT(ev.cost, plain.cost);
+
+  Evaluation chen = evaluate(g, chenSqrtN(g));
+  ASSERT_TRUE(chen.valid) << chen.error;
+  EXPECT_LT(chen.peak, plain.peak);
+  EXPECT_GT(chen.recomputes, 0);
+
+  // Below the lower bound nothing fits.
+  EXPECT_FALSE(greedy(g, peakLowerBound(g) - 1, s));
+}
+
+TEST(RematSolvers, MoccasinIsOptimalAndAgreesWithTheMilp) {
+  // Uneven costs make the choice of what to recompute matter.
+  Graph g = trainingGraph(6, {5, 1, 4, 1, 3, 1});
+  Evaluation plain = evaluate(g, noRemat(g));
+  SolveOptions opts;
+  opts.budget = plain.peak * 3 / 4;
+  opts.timeLimit = 60;
+  opts.copies = 3;
+  SolveResult greedyRes = solve(g, Method::Greedy, opts);
+  ASSERT_TRUE(greedyRes.found);
+  SolveResult moc = solve(g, Method::Moccasin, opts);
+  ASSERT_TRUE(moc.found) << moc.note;
+  EXPECT_TRUE(moc.optimal) << moc.note;
+  EXPECT_LE(moc.eval.peak, opts.budget);
+  EXPECT_LE(moc.eval.cost, greedyRes.eval.cost + 1e-9);
+  EXPECT_GT(moc.eval.cost, plain.cost); // the budget forces recomputation
+  if (!haveCbc()) {
+    GTEST_SKIP() << "cbc not installed: MILP cross-check skipped";
+  }
+  SolveResult milp = solve(g, Method::Checkmate, opts);
+  ASSERT_TRUE(milp.found) << milp.note;
+  EXPECT_TRUE(milp.optimal) << milp.note;
+  EXPECT_NEAR(milp.eval.cost, moc.eval.cost, 1e-9);
+}
+
+TEST(RematSolvers, InfeasibleBudgetIsReported) {
+  Graph g = trainingGraph(4);
+  SolveOptions opts;
+  opts.budget = peakLowerBound(g) - 1;
+  opts.timeLimit = 5;
+  SolveResult r = solve(g, Method::Moccasin, opts);
+  EXPECT_FALSE(r.found);
+  EXPECT_NE(r.note.find("lower bound"), std::string::npos);
+}
+
+TEST(RematSolvers, DecompositionKeepsSchedulesValid) {
+  Graph g = trainingGraph(30);
+  Evaluation plain = evaluate(g, noRemat(g));
+  SolveOptions opts;
+  opts.budget = plain.peak * 6 / 10;
+  opts.timeLimit = 20;
+  opts.maxWindow = 16; // forces windows
+  SolveResult greedyRes = solve(g, Method::Greedy, opts);
+  ASSERT_TRUE(greedyRes.found);
+  SolveResult moc = solve(g, Method::Moccasin, opts);
+  ASSERT_TRUE(moc.found) << moc.note;
+  EXPECT_NE(moc.note.find("windows"), std::string::npos);
+  EXPECT_LE(moc.eval.cost, greedyRes.eval.cost + 1e-9);
+  EXPECT_LE(moc.eval.peak, opts.budget);
+}
