@@ -9,6 +9,8 @@
 #include "lib/Target/PTX/PTXTarget.h"
 #include "lib/Target/CPU/CPUTarget.h"
 #include "passes/graph/Passes.h"
+#include "passes/remat/Passes.h"
+#include "passes/remat/Schedule.h"
 #include "tessera/Artifact.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -351,6 +353,8 @@ int compile(const CompileOptions &opts) {
   MLIRContext ctx(registry);
   ctx.loadAllAvailableDialects();
   ctx.disableMultithreading();
+  // Errors name their op by location; the repro line gives the IR.
+  ctx.printOpOnDiagnostic(false);
 
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagHandler(sourceMgr, &ctx, llvm::errs());
@@ -413,6 +417,44 @@ int compile(const CompileOptions &opts) {
     return 1;
   }
 
+  const TrainOptions &train = opts.train;
+  if (train.loss != "mse" && train.loss != "cross-entropy") {
+    llvm::errs() << "tessera-compile: error: --loss=" << train.loss
+                 << " is not supported (mse, cross-entropy)\n";
+    return 1;
+  }
+  if (train.optimizer != "sgd" && train.optimizer != "adam" &&
+      train.optimizer != "none") {
+    llvm::errs() << "tessera-compile: error: --optimizer=" << train.optimizer
+                 << " is not supported (sgd, adam, none)\n";
+    return 1;
+  }
+  const RematOptions &remat = opts.remat;
+  if (!remat.budget.empty()) {
+    int64_t bytes;
+    double percent;
+    if (!parseMemoryBudget(remat.budget, bytes, percent)) {
+      llvm::errs() << "tessera-compile: error: --memory-budget='"
+                   << remat.budget
+                   << "' is not a size (bytes, or with K/M/G) or a "
+                      "percentage of the no-remat peak (e.g. 80%)\n";
+      return 1;
+    }
+    remat::Method m;
+    if (!remat::parseMethod(remat.method, m)) {
+      llvm::errs() << "tessera-compile: error: --remat-method="
+                   << remat.method
+                   << " is not supported (moccasin, greedy, chen-sqrt-n, "
+                      "checkmate-milp)\n";
+      return 1;
+    }
+  }
+  if (remat.dumpGraph.find_first_of(" {},=\"") != std::string::npos) {
+    llvm::errs() << "tessera-compile: error: --remat-dump-graph path must not "
+                    "contain spaces, braces, commas, '=' or quotes\n";
+    return 1;
+  }
+
   // 1. Import.
   OwningOpRef<ModuleOp> module;
   bool isMlir = StringRef(opts.inputPath).ends_with(".mlir");
@@ -448,11 +490,15 @@ int compile(const CompileOptions &opts) {
   po.fuseElementwise = opts.fuseElementwise;
   po.precision = opts.precision;
   po.derive = derive;
+  po.train = opts.train;
+  po.remat = opts.remat;
   GPUPipelineOptions go;
   go.minWeightElements = opts.minWeightElements;
   go.fuseElementwise = opts.fuseElementwise;
   go.precision = opts.precision;
   go.derive = derive;
+  go.train = opts.train;
+  go.remat = opts.remat;
   go.chip = opts.gpuArch;
   go.useLibrary = opts.gpuLibraryCalls;
   const std::vector<PipelineStage> stages =
@@ -492,6 +538,10 @@ int compile(const CompileOptions &opts) {
           stageOpts += " precision=" + opts.precision;
         if (derive.enabled)
           stageOpts += " " + derive.pipelineOptionText();
+        if (train.enabled)
+          stageOpts += " " + train.pipelineOptionText();
+        if (!remat.budget.empty())
+          stageOpts += " " + remat.pipelineOptionText();
         if (!stageOpts.empty())
           llvm::errs() << "{" << StringRef(stageOpts).drop_front() << "}";
         first = false;

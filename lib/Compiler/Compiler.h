@@ -38,6 +38,9 @@ struct CompileOptions {
   std::string precision = "f32";
   /// tessera-derive settings (report "-" = stdout).
   DeriveOptions derive;
+  /// tessera-autodiff (--train) and tessera-remat (--memory-budget).
+  TrainOptions train;
+  RematOptions remat;
   bool verbose = true; ///< progress and timing lines on stderr
   bool verifyEach = false;
   std::string dumpDir; ///< if set, IR after each stage is written there

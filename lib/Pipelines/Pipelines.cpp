@@ -8,6 +8,8 @@
 #include "passes/conversion/TExprToLinalg/Passes.h"
 #include "passes/derive/Passes.h"
 #include "passes/graph/Passes.h"
+#include "passes/remat/Passes.h"
+#include "passes/autodiff/Passes.h"
 
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassOptions.h"
@@ -37,6 +39,52 @@ std::string DeriveOptions::pipelineOptionText() const {
          (costModel.empty() ? "" : " derive-cost-model=" + costModel);
 }
 
+static std::string fmtDouble(double v) {
+  std::string s = std::to_string(v);
+  return s;
+}
+
+std::string TrainOptions::passText() const {
+  if (!enabled)
+    return "";
+  return "tessera-autodiff{loss=" + loss + " optimizer=" + optimizer +
+         " lr=" + fmtDouble(lr) +
+         " emit-gradients=" + (emitGradients ? "true" : "false") + "}";
+}
+
+std::string TrainOptions::pipelineOptionText() const {
+  if (!enabled)
+    return "";
+  return "train=true loss=" + loss + " optimizer=" + optimizer +
+         " lr=" + fmtDouble(lr) +
+         (emitGradients ? " emit-gradients=true" : "");
+}
+
+std::string RematOptions::passText(const std::string &target) const {
+  if (!enabled())
+    return "";
+  std::string t = "tessera-remat{method=" + method +
+                  " time-limit=" + fmtDouble(timeLimit) +
+                  " cost-model=" + (costModel.empty() ? target : costModel);
+  if (!budget.empty())
+    t += " budget=" + budget;
+  if (report)
+    t += " report=true";
+  if (!dumpGraph.empty())
+    t += " dump-graph=" + dumpGraph;
+  return t + "}";
+}
+
+std::string RematOptions::pipelineOptionText() const {
+  if (!enabled())
+    return "";
+  std::string t = "remat-method=" + method +
+                  " remat-time-limit=" + fmtDouble(timeLimit);
+  if (!budget.empty())
+    t += " memory-budget=" + budget;
+  return t;
+}
+
 static std::vector<PipelineStage> sharedStages(const CPUPipelineOptions &o,
                                                const std::string &target);
 
@@ -47,17 +95,24 @@ std::vector<PipelineStage> cpuPipelineStages(const CPUPipelineOptions &o) {
 static std::vector<PipelineStage> sharedStages(const CPUPipelineOptions &o,
                                                const std::string &target) {
   std::vector<PipelineStage> stages;
-  std::string cleanup = "canonicalize,cse";
+  // Autodiff runs first, before constant folding rewrites the weights.
+  std::string cleanup = o.train.enabled ? o.train.passText() + "," : "";
+  cleanup += "canonicalize,cse";
   if (o.derive.enabled)
     cleanup += "," + o.derive.passText(target) + ",canonicalize,cse";
+  if (o.remat.enabled())
+    cleanup += "," + o.remat.passText(target);
   stages.push_back({"tessera-graph-cleanup", cleanup});
+  // After remat, CSE would merge the recomputations back into the
+  // originals: the lowering then keeps to canonicalization.
+  const std::string cse = o.remat.budget.empty() ? ",cse" : "";
   std::string toLinalg = "tessera-externalize-weights{min-elements=" +
                          std::to_string(o.minWeightElements) +
-                         "},convert-tessera-to-linalg,convert-texpr-to-linalg,canonicalize,cse";
+                         "},convert-tessera-to-linalg,convert-texpr-to-linalg,canonicalize" + cse;
   if (o.fuseElementwise)
-    toLinalg += ",func.func(tessera-fuse-elementwise),canonicalize,cse";
+    toLinalg += ",func.func(tessera-fuse-elementwise),canonicalize" + cse;
   if (o.precision != "f32")
-    toLinalg += ",tessera-lower-precision{type=" + o.precision + "},cse";
+    toLinalg += ",tessera-lower-precision{type=" + o.precision + "}" + cse;
   stages.push_back({"tessera-lower-to-linalg", toLinalg});
   stages.push_back(
       {"tessera-cpu-bufferize",
@@ -88,6 +143,8 @@ std::vector<PipelineStage> gpuPipelineStages(const GPUPipelineOptions &o) {
   shared.fuseElementwise = o.fuseElementwise;
   shared.precision = o.precision;
   shared.derive = o.derive;
+  shared.train = o.train;
+  shared.remat = o.remat;
   std::vector<PipelineStage> all = sharedStages(shared, "cuda");
   std::vector<PipelineStage> stages(all.begin(), all.begin() + 2);
   stages.push_back(
@@ -152,6 +209,50 @@ struct SharedPipelineCLOptions : public PassPipelineOptions<Derived> {
       *this, "derive-cost-model",
       llvm::cl::desc("tessera-derive cost model (cpu, cuda; default: target)"),
       llvm::cl::init("")};
+  mlir::detail::PassOptions::Option<bool> train{
+      *this, "train",
+      llvm::cl::desc("Build a training step (tessera-autodiff) first"),
+      llvm::cl::init(false)};
+  mlir::detail::PassOptions::Option<std::string> loss{
+      *this, "loss", llvm::cl::desc("tessera-autodiff loss"),
+      llvm::cl::init("mse")};
+  mlir::detail::PassOptions::Option<std::string> optimizer{
+      *this, "optimizer", llvm::cl::desc("tessera-autodiff optimizer"),
+      llvm::cl::init("sgd")};
+  mlir::detail::PassOptions::Option<double> lr{
+      *this, "lr", llvm::cl::desc("tessera-autodiff learning rate"),
+      llvm::cl::init(0.01)};
+  mlir::detail::PassOptions::Option<bool> emitGradients{
+      *this, "emit-gradients",
+      llvm::cl::desc("tessera-autodiff emit-gradients"),
+      llvm::cl::init(false)};
+  mlir::detail::PassOptions::Option<std::string> memoryBudget{
+      *this, "memory-budget",
+      llvm::cl::desc("tessera-remat budget (bytes or NN%; empty: no remat)"),
+      llvm::cl::init("")};
+  mlir::detail::PassOptions::Option<std::string> rematMethod{
+      *this, "remat-method", llvm::cl::desc("tessera-remat method"),
+      llvm::cl::init("moccasin")};
+  mlir::detail::PassOptions::Option<double> rematTimeLimit{
+      *this, "remat-time-limit",
+      llvm::cl::desc("tessera-remat time-limit (seconds)"),
+      llvm::cl::init(30.0)};
+  TrainOptions trainOptions() const {
+    TrainOptions t;
+    t.enabled = train;
+    t.loss = loss;
+    t.optimizer = optimizer;
+    t.lr = lr;
+    t.emitGradients = emitGradients;
+    return t;
+  }
+  RematOptions rematOptions() const {
+    RematOptions r;
+    r.budget = memoryBudget;
+    r.method = rematMethod;
+    r.timeLimit = rematTimeLimit;
+    return r;
+  }
   DeriveOptions deriveOptions() const {
     DeriveOptions d;
     d.enabled = derive;
@@ -170,6 +271,8 @@ struct CPUPipelineCLOptions
     o.fuseElementwise = fuseElementwise;
     o.precision = precision;
     o.derive = deriveOptions();
+    o.train = trainOptions();
+    o.remat = rematOptions();
     return o;
   }
 };
@@ -198,6 +301,8 @@ struct GPUPipelineCLOptions
     o.blockSize = blockSize;
     o.useLibrary = useLibrary;
     o.derive = deriveOptions();
+    o.train = trainOptions();
+    o.remat = rematOptions();
     return o;
   }
 };
@@ -227,6 +332,8 @@ void registerTesseraPassesAndPipelines() {
   registerTesseraTExprToLinalgPasses();
   registerTesseraDerivePasses();
   registerTesseraGraphPasses();
+  registerTesseraRematPasses();
+  registerTesseraAutodiffPasses();
   registerTesseraCPUPasses();
   registerTesseraPTXPasses();
 

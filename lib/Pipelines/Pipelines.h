@@ -33,6 +33,30 @@ struct DeriveOptions {
   std::string pipelineOptionText() const;
 };
 
+/// tessera-autodiff (training step) settings.
+struct TrainOptions {
+  bool enabled = false;
+  std::string loss = "mse";      ///< mse or cross-entropy
+  std::string optimizer = "sgd"; ///< sgd, adam or none
+  double lr = 0.01;
+  bool emitGradients = false;
+  std::string passText() const;
+  std::string pipelineOptionText() const;
+};
+
+/// tessera-remat (rematerialization under a memory budget) settings.
+struct RematOptions {
+  std::string budget;            ///< bytes or NN%; empty = off
+  std::string method = "moccasin";
+  double timeLimit = 30.0;       ///< seconds per function
+  std::string costModel;         ///< cpu or cuda; empty = the target's
+  bool report = false;           ///< summary line on stderr
+  std::string dumpGraph;         ///< node-link JSON of the graph
+  bool enabled() const { return !budget.empty() || !dumpGraph.empty(); }
+  std::string passText(const std::string &target) const;
+  std::string pipelineOptionText() const;
+};
+
 struct CPUPipelineOptions {
   /// Constants with at least this many elements become weight arguments.
   int64_t minWeightElements = 16;
@@ -42,6 +66,8 @@ struct CPUPipelineOptions {
   /// 16-bit storage, f32 arithmetic and accumulation).
   std::string precision = "f32";
   DeriveOptions derive;
+  TrainOptions train;
+  RematOptions remat;
 };
 
 struct GPUPipelineOptions {
@@ -54,6 +80,8 @@ struct GPUPipelineOptions {
   int64_t blockSize = 256;          ///< threads per block of generated kernels
   bool useLibrary = true;           ///< allow cuBLAS calls for large GEMMs
   DeriveOptions derive;
+  TrainOptions train;
+  RematOptions remat;
 };
 
 struct PipelineStage {

@@ -62,6 +62,38 @@ static cl::opt<std::string> deriveReport("derive-report",
     cl::desc("--derive: report of what was tried and chosen per operator: "
              "'json' prints it on stdout, any other value is a file to write"),
     cl::cat(cat));
+static cl::opt<bool> trainStep("train",
+    cl::desc("Compile one training step (tessera-autodiff): inputs, target, "
+             "parameters -> loss, updated parameters"),
+    cl::cat(cat));
+static cl::opt<std::string> lossKind("loss",
+    cl::desc("--train: loss of output 0, mse (default) or cross-entropy "
+             "(probability targets, classes on the last axis)"),
+    cl::init("mse"), cl::cat(cat));
+static cl::opt<std::string> optimizerKind("optimizer",
+    cl::desc("--train: sgd (default), adam or none (gradients only)"),
+    cl::init("sgd"), cl::cat(cat));
+static cl::opt<double> learningRate("lr",
+    cl::desc("--train: learning rate (default 0.01)"), cl::init(0.01),
+    cl::cat(cat));
+static cl::opt<bool> emitGradients("emit-gradients",
+    cl::desc("--train: also output every parameter's gradient"),
+    cl::cat(cat));
+static cl::opt<std::string> memoryBudget("memory-budget",
+    cl::desc("Rematerialize (tessera-remat) to fit this budget: bytes "
+             "(suffix K, M, G) or a percentage of the no-remat peak (80%)"),
+    cl::cat(cat));
+static cl::opt<std::string> rematMethod("remat-method",
+    cl::desc("--memory-budget: moccasin (default), greedy, chen-sqrt-n or "
+             "checkmate-milp"),
+    cl::init("moccasin"), cl::cat(cat));
+static cl::opt<double> rematTimeLimit("remat-time-limit",
+    cl::desc("--memory-budget: solver time limit in seconds (default 30)"),
+    cl::init(30.0), cl::cat(cat));
+static cl::opt<std::string> rematDumpGraph("remat-dump-graph",
+    cl::desc("Write the graph the remat pass sees as node-link JSON (for "
+             "bench/remat)"),
+    cl::cat(cat));
 static cl::opt<bool> quiet("q", cl::desc("No progress/timing output"), cl::cat(cat));
 static cl::opt<std::string> dumpDir("dump-ir-dir",
     cl::desc("Write the IR after each pipeline stage into this directory"),
@@ -115,6 +147,29 @@ int main(int argc, char **argv) {
                     "--derive-cost-model need --derive\n";
     return 1;
   }
+  if (!trainStep && (lossKind.getNumOccurrences() ||
+                     optimizerKind.getNumOccurrences() ||
+                     learningRate.getNumOccurrences() || emitGradients)) {
+    llvm::errs() << "tessera-compile: error: --loss, --optimizer, --lr and "
+                    "--emit-gradients need --train\n";
+    return 1;
+  }
+  o.train.enabled = trainStep;
+  o.train.loss = lossKind;
+  o.train.optimizer = optimizerKind;
+  o.train.lr = learningRate;
+  o.train.emitGradients = emitGradients;
+  if (memoryBudget.empty() && (rematMethod.getNumOccurrences() ||
+                               rematTimeLimit.getNumOccurrences())) {
+    llvm::errs() << "tessera-compile: error: --remat-method and "
+                    "--remat-time-limit need --memory-budget\n";
+    return 1;
+  }
+  o.remat.budget = memoryBudget;
+  o.remat.method = rematMethod;
+  o.remat.timeLimit = rematTimeLimit;
+  o.remat.report = !quiet && !memoryBudget.empty();
+  o.remat.dumpGraph = rematDumpGraph;
   o.verbose = !quiet;
   o.dumpDir = dumpDir;
   for (const std::string &s : inputShape) {

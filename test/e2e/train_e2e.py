@@ -1,0 +1,264 @@
+#!/usr/bin/python3
+"""Training steps end to end: tessera-compile --train against torch autograd, and
+rematerialization against the un-rematerialized program.
+
+Usage:
+    python3 test/e2e/train_e2e.py [--models mlp,resnet18,...] [--workdir DIR]
+                                  [--memory-budget 70%] [--remat-method moccasin]
+
+For each model (test/e2e/models.py; batch-norm folded into the convolutions first, as the
+ONNX exporter does, so that the exported initializers are the module's parameters):
+  1. export to ONNX; tessera-compile --train --loss=L --optimizer=sgd --lr=LR
+     --emit-gradients; run it with tessera-run on the model's input, a seeded target and the
+     initializers as parameters;
+  2. torch (float64) computes the same loss and the gradient of every parameter; the
+     artifact's parameters are matched to torch's tensors by value (transposed ones too);
+  3. compare: the loss (rtol 1e-4), every gradient (max|got-ref| <= 2e-3 * scale, scale the
+     larger of the gradient's own max|ref| and 1e-3 of the largest gradient of the model),
+     and every updated parameter against p - LR * torch's gradient;
+  4. with --memory-budget: compile again with --memory-budget and require the outputs to be
+     bitwise identical to step 1's (same ops, same order of reduction), with the remat pass's
+     summary line printed.
+Losses: cross-entropy on classifier logits (probability targets: one-hot rows), mean squared
+error on the transformer encoder's hidden states.
+Prints PASS/FAIL per model and `N passed, M failed`; exit status 1 if anything failed.
+"""
+
+import argparse
+import copy
+import io
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import caselib  # noqa: E402
+import models  # noqa: E402
+
+REPO = os.path.dirname(os.path.dirname(HERE))
+BIN = os.environ.get("TESSERA_BIN_DIR", os.path.join(REPO, "build", "bin"))
+LOSS = {"mlp": "cross-entropy", "resnet18": "cross-entropy", "mobilenet_v2": "cross-entropy",
+        "transformer_encoder": "mse", "gpt_block": "cross-entropy"}
+LR = 0.1
+
+
+def run(cmd, timeout=1800):
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                       timeout=timeout)
+    if p.returncode != 0:
+        tail = "\n".join((p.stdout + p.stderr).splitlines()[-25:])
+        raise RuntimeError("%s failed (exit %d):\n%s" % (os.path.basename(cmd[0]),
+                                                         p.returncode, tail))
+    return p.stdout + p.stderr
+
+
+def fold_batch_norm(model):
+    import torch
+    import torch.fx.experimental.optimization as fxopt
+    if not any(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules()):
+        return model
+    return fxopt.fuse(model)
+
+
+def export(model, inputs, path):
+    import torch
+    args = tuple(torch.from_numpy(a) for a in inputs.values())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, args, path, opset_version=caselib.OPSET,
+                          do_constant_folding=True, input_names=list(inputs),
+                          output_names=["output"], training=torch.onnx.TrainingMode.EVAL)
+
+
+def signature(tsr):
+    info = run([os.path.join(BIN, "tessera-run"), tsr, "--info"])
+    ins = re.findall(r"^  input '([^']+)': \[([0-9,]*)\]", info, re.M)
+    outs = re.findall(r"^  output '([^']+)': \[([0-9,]*)\]", info, re.M)
+    shape = lambda s: tuple(int(d) for d in s.split(",") if d)  # noqa: E731
+    return [(n, shape(s)) for n, s in ins], [(n, shape(s)) for n, s in outs]
+
+
+def torch_reference(model, inputs, target, loss):
+    """Loss and d loss / d tensor for every float parameter and buffer (float64)."""
+    import torch
+    m = copy.deepcopy(model).double()
+    tensors = {}
+    for n, p in list(m.named_parameters()) + list(m.named_buffers()):
+        if p.dtype.is_floating_point:
+            p.requires_grad_(True)
+            tensors[n] = p
+    args = [torch.from_numpy(a.astype(np.float64) if a.dtype.kind == "f" else a)
+            for a in inputs.values()]
+    with torch.enable_grad():
+        y = m(*args)
+        y = y[0] if isinstance(y, (tuple, list)) else y
+        t = torch.from_numpy(target.astype(np.float64))
+        if loss == "mse":
+            value = ((y - t) ** 2).mean()
+        else:
+            rows = y.numel() // y.shape[-1]
+            value = -(t * torch.log_softmax(y, dim=-1)).sum() / rows
+        grads = torch.autograd.grad(value, list(tensors.values()), allow_unused=True)
+    out = {}
+    for (n, p), g in zip(tensors.items(), grads):
+        out[n] = (p.detach().numpy().astype(np.float32),
+                  np.zeros(p.shape) if g is None else g.numpy())
+    return float(value.item()), out
+
+
+def match(init, torch_tensors):
+    """The torch gradient of the tensor whose value equals `init` (or its transpose)."""
+    for _, (value, grad) in torch_tensors.items():
+        if value.shape == init.shape and np.array_equal(value, init):
+            return grad
+        if value.ndim == 2 and value.T.shape == init.shape and np.array_equal(value.T, init):
+            return grad.T
+    return None
+
+
+def check_model(name, workdir, budget, method, log):
+    import onnx
+    from onnx import numpy_helper
+    import torch
+    torch.manual_seed(0)
+    model, inputs = models.build(name)
+    model = fold_batch_norm(model)
+    d = os.path.join(workdir, name)
+    os.makedirs(d, exist_ok=True)
+    onnx_path = os.path.join(d, "model.onnx")
+    export(model, inputs, onnx_path)
+    inits = {i.name: numpy_helper.to_array(i)
+             for i in onnx.load(onnx_path).graph.initializer}
+    loss = LOSS[name]
+    base = [os.path.join(BIN, "tessera-compile"), "-q", onnx_path, "--train",
+            "--loss=" + loss, "--optimizer=sgd", "--lr=%g" % LR, "--emit-gradients"]
+    t0 = time.time()
+    tsr = os.path.join(d, "train.tsr")
+    run(base + ["-o", tsr])
+    t_compile = time.time() - t0
+    ins, outs = signature(tsr)
+    # Output shape from the torch model, target seeded.
+    with torch.no_grad():
+        y = model(*[torch.from_numpy(a) for a in inputs.values()])
+        y = (y[0] if isinstance(y, (tuple, list)) else y).numpy()
+    rng = np.random.RandomState(7)
+    if loss == "mse":
+        target = rng.standard_normal(y.shape).astype(np.float32)
+    else:
+        target = np.eye(y.shape[-1], dtype=np.float32)[
+            rng.randint(0, y.shape[-1], size=y.shape[:-1])]
+    args = []
+    params = []
+    for n, shape in ins:
+        if n in inputs:
+            arr = inputs[n]
+        elif n == "target":
+            arr = target
+        elif n in inits:
+            arr = inits[n].astype(np.float32)
+            params.append(n)
+        else:
+            raise RuntimeError("input '%s' is neither a model input, the target nor an "
+                               "ONNX initializer" % n)
+        if tuple(arr.shape) != shape:
+            raise RuntimeError("input '%s': shape %s, artifact wants %s" % (n, arr.shape, shape))
+        p = os.path.join(d, "in_" + caselib.sanitize(n) + ".npy")
+        np.save(p, arr)
+        args += ["--input", "%s=%s" % (n, p)]
+    out_dir = os.path.join(d, "out")
+    t0 = time.time()
+    run([os.path.join(BIN, "tessera-run"), tsr, "-o", out_dir] + args)
+    t_run = time.time() - t0
+    got = {n: np.load(os.path.join(out_dir, caselib.sanitize(n) + ".npy"))
+           if os.path.exists(os.path.join(out_dir, caselib.sanitize(n) + ".npy"))
+           else np.load(os.path.join(out_dir, n + ".npy")) for n, _ in outs}
+
+    ref_loss, tensors = torch_reference(model, inputs, target, loss)
+    problems = []
+    gl = float(got["loss"][0])
+    if abs(gl - ref_loss) > 1e-4 * max(1.0, abs(ref_loss)):
+        problems.append("loss %.8g vs torch %.8g" % (gl, ref_loss))
+    refs = {}
+    for n in params:
+        g = match(inits[n], tensors)
+        if g is None:
+            problems.append("parameter '%s' matches no torch tensor" % n)
+            continue
+        refs[n] = g
+    top = max([float(np.max(np.abs(g))) for g in refs.values()] + [1e-30])
+    worst = 0.0
+    for n, g in refs.items():
+        scale = max(float(np.max(np.abs(g))), 1e-3 * top)
+        err = float(np.max(np.abs(got[n + ".grad"].astype(np.float64) - g))) / scale
+        worst = max(worst, err)
+        if err > 2e-3:
+            problems.append("gradient of '%s': error %.3g of its scale %.3g" % (n, err, scale))
+        newp = inits[n].astype(np.float64) - LR * g
+        perr = float(np.max(np.abs(got[n + ".new"] - newp)))
+        if perr > 1e-5 * max(1.0, float(np.max(np.abs(newp)))) + 2e-3 * LR * scale:
+            problems.append("updated '%s' off by %.3g" % (n, perr))
+    note = ("loss %.6g, %d parameters, worst gradient error %.2g, compile %.1fs, run %.2fs"
+            % (gl, len(refs), worst, t_compile, t_run))
+    if budget and not problems:
+        rtsr = os.path.join(d, "train_remat.tsr")
+        t0 = time.time()
+        out = run([os.path.join(BIN, "tessera-compile"), onnx_path, "--train", "--loss=" + loss,
+                   "--optimizer=sgd", "--lr=%g" % LR, "--emit-gradients",
+                   "--memory-budget=" + budget, "--remat-method=" + method,
+                   "--remat-time-limit=20", "-o", rtsr])
+        summary = [line for line in out.splitlines() if line.startswith("remat:")]
+        if not summary:
+            problems.append("no remat summary line in tessera-compile's output")
+        rdir = os.path.join(d, "out_remat")
+        run([os.path.join(BIN, "tessera-run"), rtsr, "-o", rdir] + args)
+        for n, _ in outs:
+            f = caselib.sanitize(n) + ".npy"
+            a = got[n]
+            b = np.load(os.path.join(rdir, f)) if os.path.exists(os.path.join(rdir, f)) \
+                else np.load(os.path.join(rdir, n + ".npy"))
+            if not np.array_equal(a, b):
+                problems.append("remat changed output '%s' (max diff %.3g)"
+                                % (n, float(np.max(np.abs(a - b)))))
+        if summary:
+            note += "; " + summary[0].split(": ", 2)[-1] + " (%.1fs)" % (time.time() - t0)
+    return problems, note
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--models", default="mlp,resnet18,mobilenet_v2,transformer_encoder,gpt_block")
+    ap.add_argument("--workdir", default=os.path.join(REPO, "build", "e2e", "train"))
+    ap.add_argument("--memory-budget", default="", help="also check remat at this budget")
+    ap.add_argument("--remat-method", default="moccasin")
+    a = ap.parse_args(argv)
+    passed = failed = 0
+    for name in [m for m in a.models.split(",") if m]:
+        if name not in LOSS:
+            print("FAIL %s: unknown model" % name)
+            failed += 1
+            continue
+        try:
+            problems, note = check_model(name, a.workdir, a.memory_budget, a.remat_method,
+                                         print)
+        except Exception as ex:  # noqa: BLE001 - reported per model
+            problems, note = [str(ex)], ""
+        if problems:
+            failed += 1
+            print("FAIL %s: %s" % (name, "; ".join(problems)))
+        else:
+            passed += 1
+            print("PASS %s (%s)" % (name, note))
+        sys.stdout.flush()
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
