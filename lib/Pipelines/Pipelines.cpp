@@ -116,7 +116,7 @@ static std::vector<PipelineStage> sharedStages(const CPUPipelineOptions &o,
   stages.push_back({"tessera-lower-to-linalg", toLinalg});
   stages.push_back(
       {"tessera-cpu-bufferize",
-       "one-shot-bufferize{bufferize-function-boundaries "
+       "func.func(tessera-distinct-results),one-shot-bufferize{bufferize-function-boundaries "
        "function-boundary-type-conversion=identity-layout-map},"
        "buffer-results-to-out-params{hoist-static-allocs=true modify-public-functions=true},canonicalize,"
        "buffer-deallocation-pipeline,canonicalize"});
@@ -149,7 +149,7 @@ std::vector<PipelineStage> gpuPipelineStages(const GPUPipelineOptions &o) {
   std::vector<PipelineStage> stages(all.begin(), all.begin() + 2);
   stages.push_back(
       {"tessera-gpu-bufferize",
-       "one-shot-bufferize{bufferize-function-boundaries "
+       "func.func(tessera-distinct-results),one-shot-bufferize{bufferize-function-boundaries "
        "function-boundary-type-conversion=identity-layout-map},"
        "buffer-results-to-out-params{hoist-static-allocs=true "
        "modify-public-functions=true},canonicalize,"

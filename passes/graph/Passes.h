@@ -2,6 +2,7 @@
 #ifndef TESSERA_PASSES_GRAPH_PASSES_H
 #define TESSERA_PASSES_GRAPH_PASSES_H
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/Pass.h"
 
 namespace tessera {

@@ -35,4 +35,18 @@ def TesseraExternalizeWeights
   ];
 }
 
+def TesseraDistinctResults
+    : Pass<"tessera-distinct-results", "mlir::func::FuncOp"> {
+  let summary = "Give every returned tensor its own value";
+  let description = [{
+    A function that returns one value at several result positions (two
+    outputs equal after CSE, e.g. the bias gradients of two convolutions fed
+    by the same gradient) gets a `linalg.copy` per repeat, so each result
+    owns its buffer after bufferization (buffer-results-to-out-params needs
+    distinct results).
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect",
+                           "mlir::tensor::TensorDialect"];
+}
+
 #endif

@@ -13,9 +13,14 @@ ONNX exporter does, so that the exported initializers are the module's parameter
      initializers as parameters;
   2. torch (float64) computes the same loss and the gradient of every parameter; the
      artifact's parameters are matched to torch's tensors by value (transposed ones too);
-  3. compare: the loss (rtol 1e-4), every gradient (max|got-ref| <= 2e-3 * scale, scale the
-     larger of the gradient's own max|ref| and 1e-3 of the largest gradient of the model),
-     and every updated parameter against p - LR * torch's gradient;
+  3. compare: the loss (rtol 1e-4); every gradient: max|got-ref| <= bar * scale, scale the
+     larger of the gradient's own max|ref| and 1e-3 of the largest gradient of the model,
+     bar = max(2e-3, twice torch's own float32 error on that gradient); above the bar, a
+     gradient still passes when its relative L2 error is <= 1e-2: activations at
+     ReLU/clip/max-pool decision points flip between float32 and float64 (in torch too),
+     which moves a few elements by a lot and, upstream, many by a little, while a wrong
+     rule is off by O(1);
+     and every updated parameter against p - LR * its gradient;
   4. with --memory-budget: compile again with --memory-budget and require the outputs to be
      bitwise identical to step 1's (same ops, same order of reduction), with the remat pass's
      summary line printed.
@@ -85,21 +90,22 @@ def signature(tsr):
     return [(n, shape(s)) for n, s in ins], [(n, shape(s)) for n, s in outs]
 
 
-def torch_reference(model, inputs, target, loss):
-    """Loss and d loss / d tensor for every float parameter and buffer (float64)."""
+def torch_reference(model, inputs, target, loss, dtype):
+    """Loss and d loss / d tensor for every float parameter and buffer, computed by torch
+    in `dtype` (float64: the reference; float32: torch's own error, the yardstick)."""
     import torch
-    m = copy.deepcopy(model).double()
+    m = copy.deepcopy(model).to(dtype)
     tensors = {}
     for n, p in list(m.named_parameters()) + list(m.named_buffers()):
         if p.dtype.is_floating_point:
             p.requires_grad_(True)
             tensors[n] = p
-    args = [torch.from_numpy(a.astype(np.float64) if a.dtype.kind == "f" else a)
+    args = [torch.from_numpy(a).to(dtype) if a.dtype.kind == "f" else torch.from_numpy(a)
             for a in inputs.values()]
     with torch.enable_grad():
         y = m(*args)
         y = y[0] if isinstance(y, (tuple, list)) else y
-        t = torch.from_numpy(target.astype(np.float64))
+        t = torch.from_numpy(target).to(dtype)
         if loss == "mse":
             value = ((y - t) ** 2).mean()
         else:
@@ -108,19 +114,19 @@ def torch_reference(model, inputs, target, loss):
         grads = torch.autograd.grad(value, list(tensors.values()), allow_unused=True)
     out = {}
     for (n, p), g in zip(tensors.items(), grads):
-        out[n] = (p.detach().numpy().astype(np.float32),
-                  np.zeros(p.shape) if g is None else g.numpy())
+        out[n] = (p.detach().float().numpy(),
+                  np.zeros(p.shape) if g is None else g.double().numpy())
     return float(value.item()), out
 
 
 def match(init, torch_tensors):
-    """The torch gradient of the tensor whose value equals `init` (or its transpose)."""
-    for _, (value, grad) in torch_tensors.items():
+    """The key of the torch tensor whose value equals `init`, and whether transposed."""
+    for key, (value, _) in torch_tensors.items():
         if value.shape == init.shape and np.array_equal(value, init):
-            return grad
+            return key, False
         if value.ndim == 2 and value.T.shape == init.shape and np.array_equal(value.T, init):
-            return grad.T
-    return None
+            return key, True
+    return None, False
 
 
 def check_model(name, workdir, budget, method, log):
@@ -180,31 +186,44 @@ def check_model(name, workdir, budget, method, log):
            if os.path.exists(os.path.join(out_dir, caselib.sanitize(n) + ".npy"))
            else np.load(os.path.join(out_dir, n + ".npy")) for n, _ in outs}
 
-    ref_loss, tensors = torch_reference(model, inputs, target, loss)
+    import torch as _torch
+    ref_loss, tensors = torch_reference(model, inputs, target, loss, _torch.float64)
+    _, tensors32 = torch_reference(model, inputs, target, loss, _torch.float32)
     problems = []
     gl = float(got["loss"][0])
     if abs(gl - ref_loss) > 1e-4 * max(1.0, abs(ref_loss)):
         problems.append("loss %.8g vs torch %.8g" % (gl, ref_loss))
-    refs = {}
+    refs, own = {}, {}
     for n in params:
-        g = match(inits[n], tensors)
-        if g is None:
+        key, transposed = match(inits[n], tensors)
+        if key is None:
             problems.append("parameter '%s' matches no torch tensor" % n)
             continue
-        refs[n] = g
+        fix = (lambda a: a.T) if transposed else (lambda a: a)
+        refs[n], own[n] = fix(tensors[key][1]), fix(tensors32[key][1])
     top = max([float(np.max(np.abs(g))) for g in refs.values()] + [1e-30])
     worst = 0.0
     for n, g in refs.items():
         scale = max(float(np.max(np.abs(g))), 1e-3 * top)
         err = float(np.max(np.abs(got[n + ".grad"].astype(np.float64) - g))) / scale
-        worst = max(worst, err)
-        if err > 2e-3:
-            problems.append("gradient of '%s': error %.3g of its scale %.3g" % (n, err, scale))
-        newp = inits[n].astype(np.float64) - LR * g
+        # Torch's own float32 error against float64 (ReLU/max-pool decisions flip near
+        # ties) sets the bar where it is above 2e-3.
+        bar = max(2e-3, 2 * float(np.max(np.abs(own[n] - g))) / scale)
+        diff = np.abs(got[n + ".grad"].astype(np.float64) - g)
+        l2 = float(np.linalg.norm(diff)) / max(float(np.linalg.norm(g)), 1e-30)
+        bad = float(np.mean(diff > 2e-3 * scale))
+        worst = max(worst, l2)
+        # A flipped decision moves a few elements a lot (and, upstream of it, many a
+        # little); a wrong rule is off by O(1) in L2.
+        if err > bar and l2 > 1e-2:
+            problems.append("gradient of '%s': error %.3g of its scale %.3g (bar %.3g), "
+                            "relative L2 %.3g, %.2g%% of elements off"
+                            % (n, err, scale, bar, l2, 100 * bad))
+        newp = inits[n].astype(np.float64) - LR * got[n + ".grad"].astype(np.float64)
         perr = float(np.max(np.abs(got[n + ".new"] - newp)))
-        if perr > 1e-5 * max(1.0, float(np.max(np.abs(newp)))) + 2e-3 * LR * scale:
-            problems.append("updated '%s' off by %.3g" % (n, perr))
-    note = ("loss %.6g, %d parameters, worst gradient error %.2g, compile %.1fs, run %.2fs"
+        if perr > 1e-6 * max(1.0, float(np.max(np.abs(newp)))):
+            problems.append("updated '%s' is not p - lr * grad (off by %.3g)" % (n, perr))
+    note = ("loss %.6g, %d parameters, worst relative L2 gradient error %.2g, compile %.1fs, run %.2fs"
             % (gl, len(refs), worst, t_compile, t_run))
     if budget and not problems:
         rtsr = os.path.join(d, "train_remat.tsr")
