@@ -671,11 +671,22 @@ bool parseManifest(const uint8_t *bytes, ParsedArtifact &out, Error *err) {
     return fail(err, TSR_ERR_UNSUPPORTED_TARGET,
                 "this artifact targets '" + out.target +
                     "', which this runtime does not know (known: cpu, cuda)");
-  if (out.abi != "tessera-packed-v1")
+  if (out.abi != "tessera-packed-v1" && out.abi != "tessera-packed-v2")
     return fail(err, TSR_ERR_VERSION,
                 "manifest: abi '" + out.abi +
                     "' is not supported by this runtime (supports "
-                    "'tessera-packed-v1')");
+                    "'tessera-packed-v1', 'tessera-packed-v2')");
+  // v2: the host code takes one more pointer, a scratch arena of
+  // `arena_bytes` bytes planned at compile time.
+  if (out.abi == "tessera-packed-v2") {
+    int64_t arena = 0;
+    if (!r.integerField(root, "arena_bytes", "", arena))
+      return false;
+    if (arena <= 0 || arena > (int64_t(1) << 40))
+      return r.schema("'arena_bytes' = " + std::to_string(arena) +
+                      " is out of range (1 .. 2^40)");
+    out.arenaBytes = uint64_t(arena);
+  }
 
   if (!r.tensorList(root, "inputs", /*required=*/true, out.inputs) ||
       !r.tensorList(root, "outputs", /*required=*/true, out.outputs) ||

@@ -91,6 +91,7 @@ struct ParsedArtifact {
   std::string producer, model, target, entry, abi;
   std::vector<TensorSpec> inputs, outputs;
   std::vector<WeightSpec> weights;
+  uint64_t arenaBytes = 0; ///< abi tessera-packed-v2: scratch arena per run
   GpuPlan gpu; ///< target "cuda" only
 };
 

@@ -8,6 +8,7 @@
 #include "Support.h"
 
 #include <cstdlib>
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -45,6 +46,11 @@ struct tsr_model {
   Entry entry = nullptr;
   std::vector<void *> weightData; // one per manifest weight, 64-byte aligned
   std::unique_ptr<tessera::runtime::CudaExecutor> cuda; // target "cuda"
+  /// tsr_model_measure_arena: fill the arena with a canary before each run
+  /// and record the highest byte the run wrote.
+  std::atomic<bool> measureArena{false};
+  std::atomic<uint64_t> arenaHighWater{0};
+  std::atomic<uint64_t> measuredRuns{0};
 };
 
 #endif // TESSERA_RUNTIME_MODEL_H

@@ -2,6 +2,8 @@
 
 #include "Model.h"
 
+#include "tessera/Artifact.h"
+
 #include <cstdint>
 #include <cstring>
 
@@ -151,6 +153,28 @@ void bindAll(const char *role, const std::vector<TensorSpec> &specs,
 
 } // namespace
 
+namespace {
+/// Measured runs alternate two canaries: a byte can equal one of them by
+/// chance, not both, so two runs give the exact mark.
+constexpr uint8_t kArenaCanary[2] = {0xA5, 0x5A};
+} // namespace
+
+extern "C" void tsr_model_measure_arena(tsr_model *model, int enable) {
+  if (!model)
+    return;
+  model->measureArena.store(enable != 0);
+  if (enable)
+    model->arenaHighWater.store(0);
+}
+
+extern "C" uint64_t tsr_model_arena_bytes(const tsr_model *model) {
+  return model ? model->artifact.arenaBytes : 0;
+}
+
+extern "C" uint64_t tsr_model_arena_high_water(const tsr_model *model) {
+  return model ? model->arenaHighWater.load() : 0;
+}
+
 extern "C" tsr_error *tsr_model_run(tsr_model *model, const tsr_tensor *inputs,
                                     size_t num_inputs, tsr_tensor *outputs,
                                     size_t num_outputs) {
@@ -175,13 +199,42 @@ extern "C" tsr_error *tsr_model_run(tsr_model *model, const tsr_tensor *inputs,
         return makeError(err.code, "tsr_model_run: " + err.message);
       return nullptr;
     }
-    // args = [inputs..., weights..., outputs...] (tessera-packed-v1).
+    // args = [inputs..., weights..., outputs...] (tessera-packed-v1),
+    // then the scratch arena (tessera-packed-v2), one per run so that
+    // concurrent runs of one model do not share it.
     std::vector<void *> args;
-    args.reserve(in.size() + model->weightData.size() + out.size());
+    args.reserve(in.size() + model->weightData.size() + out.size() + 1);
     args.insert(args.end(), in.begin(), in.end());
     args.insert(args.end(), model->weightData.begin(), model->weightData.end());
     args.insert(args.end(), out.begin(), out.end());
+    AlignedBytes arena;
+    const uint64_t arenaBytes = art.arenaBytes;
+    const bool measure = arenaBytes && model->measureArena.load();
+    uint8_t canary = 0;
+    if (arenaBytes) {
+      arena.reset(static_cast<uint8_t *>(std::aligned_alloc(
+          TSR_SECTION_ALIGN, (arenaBytes + TSR_SECTION_ALIGN - 1) /
+                                 TSR_SECTION_ALIGN * TSR_SECTION_ALIGN)));
+      if (!arena)
+        return makeError(TSR_ERR_OUT_OF_MEMORY,
+                         "tsr_model_run: cannot allocate the " +
+                             std::to_string(arenaBytes) + "-byte arena");
+      if (measure)
+        canary = kArenaCanary[model->measuredRuns.fetch_add(1) % 2];
+      if (measure)
+        std::memset(arena.get(), canary, arenaBytes);
+      args.push_back(arena.get());
+    }
     model->entry(args.data());
+    if (measure) {
+      // The high-water mark: one past the last byte the run changed.
+      uint64_t top = arenaBytes;
+      while (top > 0 && arena.get()[top - 1] == canary)
+        --top;
+      uint64_t seen = model->arenaHighWater.load();
+      while (top > seen && !model->arenaHighWater.compare_exchange_weak(seen, top))
+        ;
+    }
     return nullptr;
   } catch (const std::bad_alloc &) {
     return outOfMemoryError();

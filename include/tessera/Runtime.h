@@ -176,6 +176,21 @@ TSR_API int64_t tsr_model_tensor_element_count(const tsr_model *model,
 TSR_API size_t tsr_model_tensor_byte_size(const tsr_model *model,
                                           tsr_role role, size_t index);
 
+/*===--------------------------- memory -----------------------------------===*/
+
+/* Bytes of the scratch arena each run allocates: the compile-time memory
+ * plan's peak for intermediate tensors (0 when the model has none). */
+TSR_API uint64_t tsr_model_arena_bytes(const tsr_model *model);
+/* With `enable` non-zero, later runs fill the arena with a canary byte first
+ * and record how far it was written; resets the mark. Runs alternate two
+ * canaries, so the mark is exact after two measured runs (one can fall
+ * short where the last bytes written equal the canary). Costs a fill and a
+ * scan per run. */
+TSR_API void tsr_model_measure_arena(tsr_model *model, int enable);
+/* The highest arena byte (+1) any measured run wrote: equals
+ * tsr_model_arena_bytes when the plan's peak is reached. */
+TSR_API uint64_t tsr_model_arena_high_water(const tsr_model *model);
+
 /*===--------------------------- running ----------------------------------===*/
 
 /* A caller-owned dense, row-major tensor. */

@@ -9,6 +9,7 @@
 #include "lib/Target/PTX/PTXTarget.h"
 #include "lib/Target/CPU/CPUTarget.h"
 #include "passes/graph/Passes.h"
+#include "passes/memory/Passes.h"
 #include "passes/remat/Passes.h"
 #include "passes/remat/Schedule.h"
 #include "tessera/Artifact.h"
@@ -449,6 +450,22 @@ int compile(const CompileOptions &opts) {
       return 1;
     }
   }
+  for (const std::string *path : {&opts.memoryReport, &opts.memoryPlot})
+    if (path->find_first_of(" {},=\"") != std::string::npos) {
+      llvm::errs() << "tessera-compile: error: --memory-report/--memory-plot "
+                      "path '"
+                   << *path
+                   << "' must not contain spaces, braces, commas, '=' or "
+                      "quotes\n";
+      return 1;
+    }
+  if (cuda && (!opts.memoryReport.empty() || !opts.memoryPlot.empty())) {
+    llvm::errs() << "tessera-compile: error: --memory-report and "
+                    "--memory-plot describe the CPU target's arena plan; the "
+                    "cuda target prints its own plan with its progress "
+                    "lines\n";
+    return 1;
+  }
   if (remat.dumpGraph.find_first_of(" {},=\"") != std::string::npos) {
     llvm::errs() << "tessera-compile: error: --remat-dump-graph path must not "
                     "contain spaces, braces, commas, '=' or quotes\n";
@@ -492,6 +509,8 @@ int compile(const CompileOptions &opts) {
   po.derive = derive;
   po.train = opts.train;
   po.remat = opts.remat;
+  po.memoryReport = opts.memoryReport;
+  po.memoryPlot = opts.memoryPlot;
   GPUPipelineOptions go;
   go.minWeightElements = opts.minWeightElements;
   go.fuseElementwise = opts.fuseElementwise;
@@ -554,6 +573,25 @@ int compile(const CompileOptions &opts) {
       std::string p = opts.dumpDir + "/" + std::to_string(stageIndex) + "-" +
                       stage.name + ".mlir";
       writeText(p, printModule(*module, /*elideLarge=*/true));
+    }
+    if (stage.name == "tessera-cpu-bufferize") {
+      auto fn = module->lookupSymbol<func::FuncOp>("main");
+      auto plan = fn ? fn->getAttrOfType<DictionaryAttr>(kMemoryPlanAttr)
+                     : DictionaryAttr();
+      if (plan) {
+        int64_t arena = cast<IntegerAttr>(plan.get("arena_bytes")).getInt();
+        if (arena > 0) {
+          manifest.json["abi"] = "tessera-packed-v2";
+          manifest.json["arena_bytes"] = arena;
+        }
+        if (opts.verbose)
+          llvm::errs() << "[tessera-compile] memory plan: arena " << arena
+                       << " bytes (live peak "
+                       << cast<IntegerAttr>(plan.get("live_peak")).getInt()
+                       << "), "
+                       << cast<IntegerAttr>(plan.get("buffers")).getInt()
+                       << " buffers\n";
+      }
     }
     if (stage.name == "tessera-lower-to-linalg") {
       std::string merr;

@@ -41,6 +41,9 @@ struct CompileOptions {
   /// tessera-autodiff (--train) and tessera-remat (--memory-budget).
   TrainOptions train;
   RematOptions remat;
+  /// --memory-report ("-" = stdout) and --memory-plot (SVG) of the CPU
+  /// target's arena plan (tessera-plan-memory).
+  std::string memoryReport, memoryPlot;
   bool verbose = true; ///< progress and timing lines on stderr
   bool verifyEach = false;
   std::string dumpDir; ///< if set, IR after each stage is written there

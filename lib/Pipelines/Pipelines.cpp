@@ -10,6 +10,7 @@
 #include "passes/graph/Passes.h"
 #include "passes/remat/Passes.h"
 #include "passes/autodiff/Passes.h"
+#include "passes/memory/Passes.h"
 
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassOptions.h"
@@ -119,7 +120,10 @@ static std::vector<PipelineStage> sharedStages(const CPUPipelineOptions &o,
        "func.func(tessera-distinct-results),one-shot-bufferize{bufferize-function-boundaries "
        "function-boundary-type-conversion=identity-layout-map},"
        "buffer-results-to-out-params{hoist-static-allocs=true modify-public-functions=true},canonicalize,"
-       "buffer-deallocation-pipeline,canonicalize"});
+       "buffer-deallocation-pipeline,canonicalize,tessera-plan-memory" +
+           (o.memoryReport.empty() && o.memoryPlot.empty()
+                ? std::string()
+                : "{report=" + o.memoryReport + " plot=" + o.memoryPlot + "}")});
   stages.push_back(
       {"tessera-cpu-lower-to-llvm",
        "func.func(tessera-memref-copy-to-linalg,convert-linalg-to-loops),"
@@ -334,6 +338,7 @@ void registerTesseraPassesAndPipelines() {
   registerTesseraGraphPasses();
   registerTesseraRematPasses();
   registerTesseraAutodiffPasses();
+  registerTesseraMemoryPasses();
   registerTesseraCPUPasses();
   registerTesseraPTXPasses();
 

@@ -68,6 +68,8 @@ struct CPUPipelineOptions {
   DeriveOptions derive;
   TrainOptions train;
   RematOptions remat;
+  /// tessera-plan-memory: report ("-" = stdout) and SVG plot paths.
+  std::string memoryReport, memoryPlot;
 };
 
 struct GPUPipelineOptions {

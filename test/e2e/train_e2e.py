@@ -129,6 +129,50 @@ def match(init, torch_tensors):
     return None, False
 
 
+def memory_check(report_path, run_output):
+    """(arena bytes the plan predicts, high-water mark tessera-run measured)."""
+    with open(report_path) as f:
+        m = re.search(r"arena (\d+) bytes", f.read())
+    r = re.search(r"memory: arena (\d+) bytes planned, high-water mark (\d+) bytes",
+                  run_output)
+    if not m or not r:
+        raise RuntimeError("no memory plan in the report or no --memory-stats line")
+    if int(r.group(1)) != int(m.group(1)):
+        raise RuntimeError("the artifact's arena (%s) differs from the report's (%s)"
+                           % (r.group(1), m.group(1)))
+    return int(m.group(1)), int(r.group(2))
+
+
+def graph_peaks(path):
+    """No-remat peak and peak lower bound of a --remat-dump-graph file (the remat pass's
+    memory model: see passes/remat/Schedule.h)."""
+    import json
+    g = json.load(open(path))
+    nodes = sorted(g["nodes"], key=lambda n: n["id"])
+    succ = {n["id"]: [] for n in nodes}
+    preds = {n["id"]: [] for n in nodes}
+    for e in g["links"]:
+        succ[e["source"]].append(e["target"])
+        preds[e["target"]].append(e["source"])
+    n = len(nodes)
+    delta = [0] * (n + 1)
+    lower, outputs_before = 0, 0
+    for v in nodes:
+        i = v["id"]
+        end = n if v["output"] else max([i + 1] + [s + 1 for s in succ[i]])
+        delta[i] += v["cost_ram"]
+        delta[end] -= v["cost_ram"]
+        need = v["cost_ram"] + outputs_before + sum(
+            nodes[p]["cost_ram"] for p in set(preds[i]) if not nodes[p]["output"])
+        lower = max(lower, need)
+        outputs_before += v["cost_ram"] if v["output"] else 0
+    live = peak = 0
+    for x in delta[:n]:
+        live += x
+        peak = max(peak, live)
+    return peak, lower
+
+
 def check_model(name, workdir, budget, method, log):
     import onnx
     from onnx import numpy_helper
@@ -147,7 +191,8 @@ def check_model(name, workdir, budget, method, log):
             "--loss=" + loss, "--optimizer=sgd", "--lr=%g" % LR, "--emit-gradients"]
     t0 = time.time()
     tsr = os.path.join(d, "train.tsr")
-    run(base + ["-o", tsr])
+    report = os.path.join(d, "memory.txt")
+    run(base + ["-o", tsr, "--memory-report=" + report])
     t_compile = time.time() - t0
     ins, outs = signature(tsr)
     # Output shape from the torch model, target seeded.
@@ -180,8 +225,10 @@ def check_model(name, workdir, budget, method, log):
         args += ["--input", "%s=%s" % (n, p)]
     out_dir = os.path.join(d, "out")
     t0 = time.time()
-    run([os.path.join(BIN, "tessera-run"), tsr, "-o", out_dir] + args)
+    stats = run([os.path.join(BIN, "tessera-run"), tsr, "-o", out_dir, "--memory-stats"]
+                + args)
     t_run = time.time() - t0
+    predicted, measured = memory_check(report, stats)
     got = {n: np.load(os.path.join(out_dir, caselib.sanitize(n) + ".npy"))
            if os.path.exists(os.path.join(out_dir, caselib.sanitize(n) + ".npy"))
            else np.load(os.path.join(out_dir, n + ".npy")) for n, _ in outs}
@@ -223,20 +270,36 @@ def check_model(name, workdir, budget, method, log):
         perr = float(np.max(np.abs(got[n + ".new"] - newp)))
         if perr > 1e-6 * max(1.0, float(np.max(np.abs(newp)))):
             problems.append("updated '%s' is not p - lr * grad (off by %.3g)" % (n, perr))
-    note = ("loss %.6g, %d parameters, worst relative L2 gradient error %.2g, compile %.1fs, run %.2fs"
-            % (gl, len(refs), worst, t_compile, t_run))
+    if predicted != measured:
+        problems.append("memory plan predicts a %d-byte peak, the run's arena high-water "
+                        "mark is %d bytes" % (predicted, measured))
+    note = ("loss %.6g, %d parameters, worst relative L2 gradient error %.2g, peak %d B "
+            "planned = measured, compile %.1fs, run %.2fs"
+            % (gl, len(refs), worst, predicted, t_compile, t_run))
     if budget and not problems:
+        # The budget: `budget` of the graph's no-remat peak, raised to the lower bound
+        # where the function's own outputs (gradients, new parameters) dominate.
+        gpath = os.path.join(d, "graph.json")
+        run(base + ["--remat-dump-graph=" + gpath, "--emit=linalg", "-o", os.devnull])
+        peak, lower = graph_peaks(gpath)
+        want = int(peak * float(budget.rstrip("%")) / 100)
+        limit = max(want, lower)
         rtsr = os.path.join(d, "train_remat.tsr")
+        rreport = os.path.join(d, "memory_remat.txt")
         t0 = time.time()
-        out = run([os.path.join(BIN, "tessera-compile"), onnx_path, "--train", "--loss=" + loss,
-                   "--optimizer=sgd", "--lr=%g" % LR, "--emit-gradients",
-                   "--memory-budget=" + budget, "--remat-method=" + method,
-                   "--remat-time-limit=20", "-o", rtsr])
+        out = run(base[:1] + base[2:] + [
+            "--memory-budget=%d" % limit, "--remat-method=" + method,
+            "--remat-time-limit=20", "-o", rtsr, "--memory-report=" + rreport])
         summary = [line for line in out.splitlines() if line.startswith("remat:")]
         if not summary:
             problems.append("no remat summary line in tessera-compile's output")
         rdir = os.path.join(d, "out_remat")
-        run([os.path.join(BIN, "tessera-run"), rtsr, "-o", rdir] + args)
+        rstats = run([os.path.join(BIN, "tessera-run"), rtsr, "-o", rdir, "--memory-stats"]
+                     + args)
+        rpred, rmeas = memory_check(rreport, rstats)
+        if rpred != rmeas:
+            problems.append("remat: memory plan predicts %d bytes, high-water mark %d"
+                            % (rpred, rmeas))
         for n, _ in outs:
             f = caselib.sanitize(n) + ".npy"
             a = got[n]
@@ -246,7 +309,9 @@ def check_model(name, workdir, budget, method, log):
                 problems.append("remat changed output '%s' (max diff %.3g)"
                                 % (n, float(np.max(np.abs(a - b)))))
         if summary:
-            note += "; " + summary[0].split(": ", 2)[-1] + " (%.1fs)" % (time.time() - t0)
+            note += "; budget %d B (%s of %d, lower bound %d): %s; arena %d -> %d B (%.1fs)" % (
+                limit, budget, peak, lower, summary[0].split(": ", 2)[-1], predicted, rpred,
+                time.time() - t0)
     return problems, note
 
 

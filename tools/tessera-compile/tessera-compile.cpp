@@ -94,6 +94,14 @@ static cl::opt<std::string> rematDumpGraph("remat-dump-graph",
     cl::desc("Write the graph the remat pass sees as node-link JSON (for "
              "bench/remat)"),
     cl::cat(cat));
+static cl::opt<std::string> memoryReport("memory-report",
+    cl::desc("Print the memory plan (arena size = peak, per-step timeline) "
+             "on stdout, or write it to =FILE"),
+    cl::ValueOptional, cl::cat(cat));
+static cl::opt<std::string> memoryPlot("memory-plot",
+    cl::desc("Draw the memory plan (buffers over steps and offsets, live "
+             "bytes) as an SVG file"),
+    cl::value_desc("FILE.svg"), cl::cat(cat));
 static cl::opt<bool> quiet("q", cl::desc("No progress/timing output"), cl::cat(cat));
 static cl::opt<std::string> dumpDir("dump-ir-dir",
     cl::desc("Write the IR after each pipeline stage into this directory"),
@@ -170,6 +178,9 @@ int main(int argc, char **argv) {
   o.remat.timeLimit = rematTimeLimit;
   o.remat.report = !quiet && !memoryBudget.empty();
   o.remat.dumpGraph = rematDumpGraph;
+  if (memoryReport.getNumOccurrences())
+    o.memoryReport = memoryReport.empty() ? std::string("-") : memoryReport;
+  o.memoryPlot = memoryPlot;
   o.verbose = !quiet;
   o.dumpDir = dumpDir;
   for (const std::string &s : inputShape) {

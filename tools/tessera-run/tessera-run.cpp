@@ -1,7 +1,7 @@
 //===- tools/tessera-run/tessera-run.cpp - Run a Tessera artifact ---------===//
 //
 // tessera-run MODEL.tsr [--input [NAME=]FILE.npy]... [--output-dir DIR]
-//             [--bench N] [--warmup K] [--print] [--info] [--help]
+//             [--bench N] [--warmup K] [--print] [--info] [--memory-stats] [--help]
 //
 // A thin main over the runtime C API: loads the artifact, reads inputs from
 // .npy files, runs once (timed), prints a summary of every output, optionally
@@ -51,6 +51,8 @@ const char *kUsage =
     "  --warmup K             untimed runs before --bench (default 1)\n"
     "  --print                print every output value, not just a summary\n"
     "  --info                 print the signature and manifest, then exit\n"
+    "  --memory-stats         measure the scratch arena: print its planned\n"
+    "                         size and the high-water mark two runs reached\n"
     "  -h, --help             show this message\n"
     "\n"
     "Exit status: 0 on success, 1 on errors, 2 on bad usage.\n";
@@ -63,6 +65,7 @@ struct Options {
   long warmup = 1;
   bool print = false;
   bool info = false;
+  bool memoryStats = false;
 };
 
 int usageError(const std::string &message) {
@@ -107,6 +110,8 @@ int parseArgs(int argc, char **argv, Options &opts) {
       opts.print = true;
     } else if (arg == "--info") {
       opts.info = true;
+    } else if (arg == "--memory-stats") {
+      opts.memoryStats = true;
     } else if (arg == "--input" || arg == "-i") {
       std::string v;
       if (!takeValue(v) || v.empty())
@@ -447,10 +452,22 @@ int main(int argc, char **argv) {
                          outputs.size());
   };
 
+  if (opts.memoryStats)
+    tsr_model_measure_arena(model, 1);
   start = std::chrono::steady_clock::now();
   if (tsr_error *err = runOnce())
     return fail(err);
   const double firstMs = millisSince(start);
+  if (opts.memoryStats) {
+    // A second measured run: the two canaries make the mark exact.
+    if (tsr_error *err = runOnce())
+      return fail(err);
+    tsr_model_measure_arena(model, 0);
+    std::printf("memory: arena %llu bytes planned, high-water mark %llu "
+                "bytes\n",
+                (unsigned long long)tsr_model_arena_bytes(model),
+                (unsigned long long)tsr_model_arena_high_water(model));
+  }
 
   int status = 0;
   std::set<std::string> taken;
