@@ -502,6 +502,14 @@ SolveResult solveMoccasin(const Graph &g, const SolveOptions &opts) {
       res.schedule = w.schedule;
     else if (inc)
       res.schedule = *inc;
+    if (!w.improved && !inc) {
+      res.note = w.optimal ? "infeasible with at most " +
+                                 std::to_string(opts.copies) +
+                                 " computations per node"
+                           : "time limit, no schedule found";
+      log("moccasin: " + res.note);
+      return res;
+    }
     res.optimal = w.optimal;
     if (w.optimal)
       res.bound = evaluate(g, res.schedule).cost;
