@@ -21,9 +21,10 @@ ONNX exporter does, so that the exported initializers are the module's parameter
      which moves a few elements by a lot and, upstream, many by a little, while a wrong
      rule is off by O(1);
      and every updated parameter against p - LR * its gradient;
-  4. memory: the plan's predicted peak (--memory-report) must equal the arena high-water
+  4. the MLP also takes one Adam step from zero state, against torch.optim.Adam;
+  5. memory: the plan's predicted peak (--memory-report) must equal the arena high-water
      mark tessera-run --memory-stats measures;
-  5. with --memory-budget=P%: the training step without --emit-gradients (gradients die
+  6. with --memory-budget=P%: the training step without --emit-gradients (gradients die
      at their update) is compiled twice, plainly and with --memory-budget set to P% of the
      remat graph's no-remat peak (raised to halfway between the lower bound and the peak
      where the step's own outputs dominate); the outputs must be bitwise identical (same ops, same order of
@@ -177,6 +178,69 @@ def graph_peaks(path):
     return peak, lower
 
 
+def check_adam(name, workdir, onnx_path, inputs, target, inits, loss, model):
+    """One Adam step from zero state against torch.optim.Adam (float64)."""
+    import torch
+    d = os.path.join(workdir, name)
+    tsr = os.path.join(d, "train_adam.tsr")
+    run([os.path.join(BIN, "tessera-compile"), "-q", onnx_path, "--train", "--loss=" + loss,
+         "--optimizer=adam", "--lr=0.01", "-o", tsr])
+    ins, outs = signature(tsr)
+    args = []
+    for n, shape in ins:
+        if n in inputs:
+            arr = inputs[n]
+        elif n == "target":
+            arr = target
+        elif n == "adam_step":
+            arr = np.zeros(shape, np.float32)
+        elif n.endswith(".adam_m") or n.endswith(".adam_v"):
+            arr = np.zeros(shape, np.float32)
+        else:
+            arr = inits[n].astype(np.float32)
+        p = os.path.join(d, "adam_in_" + caselib.sanitize(n) + ".npy")
+        np.save(p, arr)
+        args += ["--input", "%s=%s" % (n, p)]
+    out_dir = os.path.join(d, "out_adam")
+    run([os.path.join(BIN, "tessera-run"), tsr, "-o", out_dir] + args)
+    m = copy.deepcopy(model).double()
+    named = dict(m.named_parameters())
+    opt = torch.optim.Adam(named.values(), lr=0.01)
+    y = m(*[torch.from_numpy(a.astype(np.float64)) for a in inputs.values()])
+    t = torch.from_numpy(target.astype(np.float64))
+    if loss == "mse":
+        value = ((y - t) ** 2).mean()
+    else:
+        value = -(t * torch.log_softmax(y, dim=-1)).sum() / (y.numel() // y.shape[-1])
+    before = {k: v.detach().float().numpy().copy() for k, v in named.items()}
+    opt.zero_grad()
+    value.backward()
+    opt.step()
+    problems = []
+    checked = 0
+    for n, _ in ins:
+        if n not in inits:
+            continue
+        key = next((k for k, v in before.items() if v.shape == inits[n].shape and
+                    np.array_equal(v, inits[n])), None)
+        if key is None:
+            continue
+        want = named[key].detach().numpy()
+        got = np.load(os.path.join(out_dir, caselib.sanitize(n + ".new") + ".npy"))
+        # The first Adam step moves each weight by about lr * sign(g); elements whose
+        # gradient is near zero are sensitive to eps and rounding.
+        err = float(np.max(np.abs(got - want)))
+        if err > 1e-4:
+            problems.append("adam: '%s' off by %.3g" % (n, err))
+        checked += 1
+    step = np.load(os.path.join(out_dir, "adam_step.new.npy"))
+    if step.tolist() != [1.0]:
+        problems.append("adam: step count %s, expected [1.0]" % step.tolist())
+    if not checked:
+        problems.append("adam: no parameter matched")
+    return problems
+
+
 def check_model(name, workdir, budget, method, log):
     import onnx
     from onnx import numpy_helper
@@ -274,6 +338,8 @@ def check_model(name, workdir, budget, method, log):
         perr = float(np.max(np.abs(got[n + ".new"] - newp)))
         if perr > 1e-6 * max(1.0, float(np.max(np.abs(newp)))):
             problems.append("updated '%s' is not p - lr * grad (off by %.3g)" % (n, perr))
+    if name == "mlp":
+        problems += check_adam(name, workdir, onnx_path, inputs, target, inits, loss, model)
     if predicted != measured:
         problems.append("memory plan predicts a %d-byte peak, the run's arena high-water "
                         "mark is %d bytes" % (predicted, measured))
