@@ -381,17 +381,17 @@ FailureOr<Contributions> vjp(Operation *op, Value g, Emitter &e,
           e.b.getDenseI64ArrayAttr(op2), e.b.getI64IntegerAttr(groups));
       out.push_back({0, gx});
     }
+    // Spatial size of the weight-gradient correlation (stride and dilation
+    // swapped); at least the kernel's, extra rows are sliced off.
+    SmallVector<int64_t> cs;
+    for (int d = 0; d < 2; ++d)
+      cs.push_back((xs[2 + d] + pd[d] + pd[d + 2] - st[d] * (gs[2 + d] - 1) -
+                    1) / dl[d] + 1);
     if (needs.contains(w) && groups != 1) {
       // Depthwise: d W[c,0,i,j] = sum_n (x[n,c] * g[n,c]) correlation; one
       // depthwise conv over [1, N*C, H, W] with g as N*C kernels, summed
       // over n.
       int64_t nc = xs[0] * xs[1];
-      SmallVector<int64_t> cs;
-      for (int d = 0; d < 2; ++d)
-        cs.push_back((xs[2 + d] + pd[d] + pd[d + 2] -
-                      st[d] * (gs[2 + d] - 1) - 1) /
-                         dl[d] +
-                     1);
       Value c = ConvOp::create(
           e.b, e.loc, e.ty({1, nc, cs[0], cs[1]}, et),
           e.reshape(x, {1, nc, xs[2], xs[3]}),
@@ -409,12 +409,6 @@ FailureOr<Contributions> vjp(Operation *op, Value g, Emitter &e,
       // stride = dilation, dilation = stride; extra rows are sliced off.
       Value xt = e.transpose(x, {1, 0, 2, 3});
       Value gt = e.transpose(g, {1, 0, 2, 3});
-      SmallVector<int64_t> cs;
-      for (int d = 0; d < 2; ++d)
-        cs.push_back((xs[2 + d] + pd[d] + pd[d + 2] -
-                      st[d] * (gs[2 + d] - 1) - 1) /
-                         dl[d] +
-                     1);
       Value c = ConvOp::create(
           e.b, e.loc, e.ty({xs[1], ws[0], cs[0], cs[1]}, et), xt, gt, Value(),
           e.b.getDenseI64ArrayAttr({dl[0], dl[1]}),

@@ -132,11 +132,15 @@ WindowResult solveWindow(const Graph &g, const SolveOptions &opts,
                          const Schedule *inc, const std::vector<bool> &isFree,
                          double seconds, double costUnit, int64_t memUnit) {
   WindowResult res;
+  const auto deadline =
+      Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                         std::chrono::duration<double>(std::max(0.0, seconds)));
+  auto late = [&] { return Clock::now() > deadline; };
   const int n = static_cast<int>(g.size());
   const int C = std::max(1, opts.copies);
   Timeline tl;
   if (inc)
-    tl = placeOnSlots(g, *inc, C);
+    tl = placeOnSlots(g, *inc, C + 1);
   else {
     tl.K = std::max(C + 1, 4);
     tl.end = n * tl.K;
@@ -144,6 +148,16 @@ WindowResult solveWindow(const Graph &g, const SolveOptions &opts,
   const int K = tl.K, T = tl.end;
   auto baseTime = [&](int v) { return v * K + K - 1; };
 
+  // Computations per node: C, or as many as the incumbent uses (up to 6),
+  // so that the incumbent restricted to the window is itself a solution.
+  std::vector<int> copiesOf(n, C);
+  if (inc) {
+    std::vector<int> count(n, 0);
+    for (const Step &st : inc->steps)
+      ++count[st.node];
+    for (int v = 0; v < n; ++v)
+      copiesOf[v] = std::max(C, std::min(count[v], 6));
+  }
   std::vector<int> qcost(n), qmem(n);
   for (int v = 0; v < n; ++v) {
     qcost[v] = static_cast<int>(std::llround(g.nodes[v].cost / costUnit));
@@ -233,7 +247,7 @@ WindowResult solveWindow(const Graph &g, const SolveOptions &opts,
     if (node.output || hi < lo)
       continue;
     int prevVar = -1;
-    for (int i = 1; i < C; ++i) {
+    for (int i = 1; i < copiesOf[v]; ++i) {
       Copy r;
       r.node = v;
       r.fixed = false;
@@ -278,6 +292,7 @@ WindowResult solveWindow(const Graph &g, const SolveOptions &opts,
   auto startOf = [&](const Copy &c) {
     return c.fixed ? ctx.int_val(c.sFix) : S[c.var];
   };
+  const z3::expr trueExpr = ctx.bool_val(true);
   // "Copy d is alive at time t": s_d < t < e_d (t is another copy's start).
   auto aliveAt = [&](const Copy &d, const z3::expr &t, int tLo,
                      int tHi) -> std::optional<z3::expr> {
@@ -285,6 +300,9 @@ WindowResult solveWindow(const Graph &g, const SolveOptions &opts,
     int deHi = d.fixed ? d.eFix : d.eHi;
     if (dsLo >= tHi || deHi <= tLo)
       return std::nullopt; // never
+    if (d.fixed && tLo == tHi) // both constant: decided here, no solver terms
+      return d.sFix < tLo && d.eFix > tLo ? std::optional(trueExpr)
+                                          : std::nullopt;
     z3::expr lit = ctx.bool_val(true);
     if (!(dsHi < tLo))
       lit = lit && startOf(d) < t;
@@ -339,8 +357,12 @@ WindowResult solveWindow(const Graph &g, const SolveOptions &opts,
     }
   }
 
+  if (late())
+    return res; // building alone used the slice: no solve
   // Memory at every start inside the window's range.
   for (const Copy &c : copies) {
+    if (late())
+      return res;
     int tLo = c.fixed ? c.sFix : c.sLo, tHi = c.fixed ? c.sFix : c.sHi;
     if (tHi < lo || tLo >= hi)
       continue;
@@ -385,10 +407,10 @@ WindowResult solveWindow(const Graph &g, const SolveOptions &opts,
     }
   }
 
-  auto start = Clock::now();
   int64_t bound = incWindowCost; // strict: cost < bound
   while (true) {
-    double left = seconds - secondsSince(start);
+    double left =
+        std::chrono::duration<double>(deadline - Clock::now()).count();
     if (left <= 0.05)
       break;
     solver.push();

@@ -178,6 +178,31 @@ def graph_peaks(path):
     return peak, lower
 
 
+def bind_inputs(ins, inputs, target, inits, d, prefix):
+    """tessera-run --input arguments: model inputs, the target, parameters from the
+    initializers, zeros for optimizer state. Returns (args, parameter names)."""
+    args, params = [], []
+    for n, shape in ins:
+        if n in inputs:
+            arr = inputs[n]
+        elif n == "target":
+            arr = target
+        elif n == "adam_step" or n.endswith(".adam_m") or n.endswith(".adam_v"):
+            arr = np.zeros(shape, np.float32)
+        elif n in inits:
+            arr = inits[n].astype(np.float32)
+            params.append(n)
+        else:
+            raise RuntimeError("input '%s' is neither a model input, the target nor an "
+                               "ONNX initializer" % n)
+        if tuple(arr.shape) != shape:
+            raise RuntimeError("input '%s': shape %s, artifact wants %s" % (n, arr.shape, shape))
+        p = os.path.join(d, prefix + caselib.sanitize(n) + ".npy")
+        np.save(p, arr)
+        args += ["--input", "%s=%s" % (n, p)]
+    return args, params
+
+
 def check_adam(name, workdir, onnx_path, inputs, target, inits, loss, model):
     """One Adam step from zero state against torch.optim.Adam (float64)."""
     import torch
@@ -186,21 +211,7 @@ def check_adam(name, workdir, onnx_path, inputs, target, inits, loss, model):
     run([os.path.join(BIN, "tessera-compile"), "-q", onnx_path, "--train", "--loss=" + loss,
          "--optimizer=adam", "--lr=0.01", "-o", tsr])
     ins, outs = signature(tsr)
-    args = []
-    for n, shape in ins:
-        if n in inputs:
-            arr = inputs[n]
-        elif n == "target":
-            arr = target
-        elif n == "adam_step":
-            arr = np.zeros(shape, np.float32)
-        elif n.endswith(".adam_m") or n.endswith(".adam_v"):
-            arr = np.zeros(shape, np.float32)
-        else:
-            arr = inits[n].astype(np.float32)
-        p = os.path.join(d, "adam_in_" + caselib.sanitize(n) + ".npy")
-        np.save(p, arr)
-        args += ["--input", "%s=%s" % (n, p)]
+    args, _ = bind_inputs(ins, inputs, target, inits, d, "adam_in_")
     out_dir = os.path.join(d, "out_adam")
     run([os.path.join(BIN, "tessera-run"), tsr, "-o", out_dir] + args)
     m = copy.deepcopy(model).double()
@@ -273,24 +284,7 @@ def check_model(name, workdir, budget, method, log):
     else:
         target = np.eye(y.shape[-1], dtype=np.float32)[
             rng.randint(0, y.shape[-1], size=y.shape[:-1])]
-    args = []
-    params = []
-    for n, shape in ins:
-        if n in inputs:
-            arr = inputs[n]
-        elif n == "target":
-            arr = target
-        elif n in inits:
-            arr = inits[n].astype(np.float32)
-            params.append(n)
-        else:
-            raise RuntimeError("input '%s' is neither a model input, the target nor an "
-                               "ONNX initializer" % n)
-        if tuple(arr.shape) != shape:
-            raise RuntimeError("input '%s': shape %s, artifact wants %s" % (n, arr.shape, shape))
-        p = os.path.join(d, "in_" + caselib.sanitize(n) + ".npy")
-        np.save(p, arr)
-        args += ["--input", "%s=%s" % (n, p)]
+    args, params = bind_inputs(ins, inputs, target, inits, d, "in_")
     out_dir = os.path.join(d, "out")
     t0 = time.time()
     stats = run([os.path.join(BIN, "tessera-run"), tsr, "-o", out_dir, "--memory-stats"]

@@ -1,5 +1,6 @@
 //===- PTXTarget.cpp - PTX module and launch plan -------------------------===//
 #include "lib/Target/PTX/PTXTarget.h"
+#include "passes/memory/Plan.h"
 #include "lib/Target/PTX/Gemm.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -257,9 +258,11 @@ struct Planner {
     return true;
   }
 
-  /// Greedy best-fit by size over lifetimes; constants live throughout.
+  /// Greedy best-fit by size over lifetimes (passes/memory/Plan.h);
+  /// constants live throughout.
   void assignOffsets() {
     std::vector<int64_t> order;
+    std::vector<memory::PlannedBuffer> planned;
     int64_t naive = 0;
     for (size_t i = 0; i < buffers.size(); ++i) {
       Buffer &b = buffers[i];
@@ -271,32 +274,11 @@ struct Planner {
       }
       naive += alignUp(b.bytes, kArenaAlign);
       order.push_back(i);
+      planned.push_back({b.bytes, b.firstUse, b.lastUse, -1});
     }
-    std::stable_sort(order.begin(), order.end(), [&](int64_t x, int64_t y) {
-      return buffers[x].bytes > buffers[y].bytes;
-    });
-    std::vector<int64_t> placed;
-    int64_t arena = 0;
-    for (int64_t i : order) {
-      Buffer &b = buffers[i];
-      std::vector<std::pair<int64_t, int64_t>> busy;
-      for (int64_t j : placed) {
-        Buffer &o = buffers[j];
-        if (o.lastUse < b.firstUse || b.lastUse < o.firstUse)
-          continue;
-        busy.push_back({o.offset, o.offset + alignUp(o.bytes, kArenaAlign)});
-      }
-      std::sort(busy.begin(), busy.end());
-      int64_t off = 0;
-      for (auto [lo, hi] : busy) {
-        if (off + b.bytes <= lo)
-          break;
-        off = std::max(off, hi);
-      }
-      b.offset = off;
-      arena = std::max(arena, off + alignUp(b.bytes, kArenaAlign));
-      placed.push_back(i);
-    }
+    int64_t arena = memory::planOffsets(planned, kArenaAlign);
+    for (size_t k = 0; k < order.size(); ++k)
+      buffers[order[k]].offset = planned[k].offset;
     out->arenaBytes = arena;
     out->naiveArenaBytes = naive;
   }
