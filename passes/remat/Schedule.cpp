@@ -399,7 +399,12 @@ Schedule chenSqrtN(const Graph &g) {
 bool greedy(const Graph &g, int64_t budget, Schedule &out) {
   bool any = false;
   double bestCost = 0;
-  for (int kind = 0; kind < 4; ++kind) {
+  // Four eviction scores, each with dead values freed at once or kept until
+  // memory is needed (then they go first): kept values spare the
+  // recomputation cascades of later evictions.
+  for (int variant = 0; variant < 8; ++variant) {
+    const int kind = variant % 4;
+    const bool lazy = variant >= 4;
     Executor ex(g);
     ex.budget = budget;
     ex.scoreKind = kind;
@@ -409,7 +414,8 @@ bool greedy(const Graph &g, int64_t budget, Schedule &out) {
       ex.cur = v;
       ok = ex.compute(v);
       ex.cur = v + 1;
-      ex.freeDead();
+      if (!lazy)
+        ex.freeDead();
     }
     if (!ok)
       continue;

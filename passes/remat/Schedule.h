@@ -88,7 +88,8 @@ Schedule chenSqrtN(const Graph &g);
 
 /// Greedy under a budget: compute in order; when the next output does not fit,
 /// evict the resident value with the best score (Belady-like next use,
-/// weighted by size and recompute cost; four scores, best result kept);
+/// weighted by size and recompute cost; four scores, dead values freed at
+/// once or kept until memory is needed; the best of the eight is kept);
 /// evicted values are recomputed on demand. Returns false when even this
 /// cannot fit the budget.
 bool greedy(const Graph &g, int64_t budget, Schedule &out);
