@@ -317,6 +317,8 @@ WindowResult solveWindow(const Graph &g, const SolveOptions &opts,
   // Precedence: every computation whose start is variable, or which reads a
   // variable node, needs each input alive at its start.
   for (const Copy &c : copies) {
+    if (late())
+      return res;
     const Node &node = g.nodes[c.node];
     int tLo = c.fixed ? c.sFix : c.sLo, tHi = c.fixed ? c.sFix : c.sHi;
     z3::expr t = startOf(c);
@@ -345,6 +347,8 @@ WindowResult solveWindow(const Graph &g, const SolveOptions &opts,
     const Copy &a = copies[i];
     if (a.fixed || a.base)
       continue;
+    if (late())
+      return res;
     for (auto it = std::lower_bound(fixedStarts.begin(), fixedStarts.end(), a.sLo);
          it != fixedStarts.end() && *it <= a.sHi; ++it)
       solver.add(z3::implies(P[a.var], S[a.var] != *it));
