@@ -9,6 +9,8 @@
 
 #include "passes/autodiff/Passes.h"
 
+#include "dialects/Graph/ShapeInference.h"
+
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
@@ -50,17 +52,13 @@ struct Emitter {
   }
   Value zerosLike(Value v) { return scalar(0.0, tt(v).getElementType()); }
 
-  Shape bcast(Value a, Value c) {
-    Shape sa = shapeOf(a), sc = shapeOf(c);
-    size_t r = std::max(sa.size(), sc.size());
-    Shape out(r, 1);
-    for (size_t i = 0; i < r; ++i) {
-      int64_t x = i + sa.size() >= r ? sa[i + sa.size() - r] : 1;
-      int64_t y = i + sc.size() >= r ? sc[i + sc.size() - r] : 1;
-      out[i] = x == 1 ? y : x;
-    }
-    return out;
+  /// Numpy broadcasting of two shapes (the dialect's shape rule).
+  static Shape bcast(ArrayRef<int64_t> a, ArrayRef<int64_t> c) {
+    FailureOr<shape::Shape> s = shape::broadcast(a, c, std::nullopt);
+    assert(succeeded(s) && "operands of a verified op broadcast");
+    return Shape(s->begin(), s->end());
   }
+  static Shape bcast(Value a, Value c) { return bcast(shapeOf(a), shapeOf(c)); }
   template <typename OpTy> Value binary(Value x, Value y) {
     return OpTy::create(b, loc, ty(bcast(x, y), tt(x).getElementType()), x, y);
   }
@@ -77,14 +75,7 @@ struct Emitter {
   }
   Value neg(Value x) { return unary<NegOp>(x); }
   Value where(Value c, Value x, Value y) {
-    Shape full = bcast(c, x), sy = shapeOf(y);
-    size_t r = std::max(full.size(), sy.size());
-    Shape out(r, 1);
-    for (size_t i = 0; i < r; ++i) {
-      int64_t p = i + full.size() >= r ? full[i + full.size() - r] : 1;
-      int64_t q = i + sy.size() >= r ? sy[i + sy.size() - r] : 1;
-      out[i] = p == 1 ? q : p;
-    }
+    Shape out = bcast(bcast(c, x), shapeOf(y));
     return WhereOp::create(b, loc, ty(out, tt(x).getElementType()), c, x, y);
   }
   Value reshape(Value x, ArrayRef<int64_t> s) {
@@ -108,14 +99,7 @@ struct Emitter {
   }
   Value matmul(Value x, Value y) {
     Shape sx = shapeOf(x), sy = shapeOf(y);
-    Shape bx(sx.begin(), sx.end() - 2), by(sy.begin(), sy.end() - 2);
-    size_t r = std::max(bx.size(), by.size());
-    Shape out(r, 1);
-    for (size_t i = 0; i < r; ++i) {
-      int64_t p = i + bx.size() >= r ? bx[i + bx.size() - r] : 1;
-      int64_t q = i + by.size() >= r ? by[i + by.size() - r] : 1;
-      out[i] = p == 1 ? q : p;
-    }
+    Shape out = bcast(ArrayRef(sx).drop_back(2), ArrayRef(sy).drop_back(2));
     out.push_back(sx[sx.size() - 2]);
     out.push_back(sy.back());
     return MatmulOp::create(b, loc, ty(out, tt(x).getElementType()), x, y);
