@@ -17,6 +17,8 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cstdio>
+
 using namespace mlir;
 
 namespace tessera {
@@ -40,9 +42,12 @@ std::string DeriveOptions::pipelineOptionText() const {
          (costModel.empty() ? "" : " derive-cost-model=" + costModel);
 }
 
+/// A double in pass-option text, exactly (std::to_string keeps six
+/// decimals: a learning rate of 1e-7 would print as 0).
 static std::string fmtDouble(double v) {
-  std::string s = std::to_string(v);
-  return s;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
 }
 
 std::string TrainOptions::passText() const {
