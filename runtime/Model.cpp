@@ -30,10 +30,6 @@ tsr_error *makeError(tsr_code code, std::string message) {
   }
 }
 
-} // namespace tessera::runtime
-
-namespace {
-
 AlignedBytes allocateAligned(size_t size) {
   size_t rounded = (size + TSR_SECTION_ALIGN - 1) / TSR_SECTION_ALIGN *
                    TSR_SECTION_ALIGN;
@@ -44,6 +40,10 @@ AlignedBytes allocateAligned(size_t size) {
   return AlignedBytes(
       static_cast<uint8_t *>(std::aligned_alloc(TSR_SECTION_ALIGN, rounded)));
 }
+
+} // namespace tessera::runtime
+
+namespace {
 
 /// Validates, then loads the code: the common part of both load functions.
 /// `where` prefixes messages (the file path, or empty).

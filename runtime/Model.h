@@ -29,6 +29,9 @@ using AlignedBytes = std::unique_ptr<uint8_t, FreeDeleter>;
 
 /// A heap error object; a static out-of-memory error if allocation fails.
 tsr_error *makeError(tsr_code code, std::string message);
+/// `size` bytes (at least one alignment unit), TSR_SECTION_ALIGN-aligned;
+/// null on overflow or when out of memory.
+AlignedBytes allocateAligned(size_t size);
 inline tsr_error *makeError(Error &&err) {
   return makeError(err.code, std::move(err.message));
 }

@@ -2,8 +2,6 @@
 
 #include "Model.h"
 
-#include "tessera/Artifact.h"
-
 #include <cstdint>
 #include <cstring>
 
@@ -212,17 +210,15 @@ extern "C" tsr_error *tsr_model_run(tsr_model *model, const tsr_tensor *inputs,
     const bool measure = arenaBytes && model->measureArena.load();
     uint8_t canary = 0;
     if (arenaBytes) {
-      arena.reset(static_cast<uint8_t *>(std::aligned_alloc(
-          TSR_SECTION_ALIGN, (arenaBytes + TSR_SECTION_ALIGN - 1) /
-                                 TSR_SECTION_ALIGN * TSR_SECTION_ALIGN)));
+      arena = allocateAligned(arenaBytes);
       if (!arena)
         return makeError(TSR_ERR_OUT_OF_MEMORY,
                          "tsr_model_run: cannot allocate the " +
                              std::to_string(arenaBytes) + "-byte arena");
-      if (measure)
+      if (measure) {
         canary = kArenaCanary[model->measuredRuns.fetch_add(1) % 2];
-      if (measure)
         std::memset(arena.get(), canary, arenaBytes);
+      }
       args.push_back(arena.get());
     }
     model->entry(args.data());

@@ -543,10 +543,8 @@ struct TesseraAutodiffPass
                            << " has no trainable parameters";
 
     OpBuilder b(f.getContext());
-    MLIRContext *ctx = f.getContext();
     auto nameAttr = [&](StringRef s) { return b.getStringAttr(s); };
     // New arguments: target, params, (adam) m, v, step.
-    unsigned nIn = f.getNumArguments();
     auto addArg = [&](Type t, StringRef name) {
       unsigned i = f.getNumArguments();
       (void)f.insertArgument(i, t, b.getDictionaryAttr({b.getNamedAttr(
@@ -573,8 +571,6 @@ struct TesseraAutodiffPass
       c.getResult().replaceAllUsesWith(p[i]);
       c.erase();
     }
-    (void)nIn;
-    (void)ctx;
 
     // Values that depend on a parameter need gradients.
     llvm::DenseSet<Value> needs(p.begin(), p.end());

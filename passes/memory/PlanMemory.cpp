@@ -26,14 +26,17 @@ namespace tessera {
 using namespace mlir;
 
 namespace tessera {
-namespace {
 
-constexpr int64_t kAlign = 64;
-
-int64_t byteSize(MemRefType t) {
+int64_t storageBytes(ShapedType t) {
+  if (!t.hasStaticShape())
+    return 0;
   unsigned bits = t.getElementTypeBitWidth();
   return t.getNumElements() * (bits == 1 ? 1 : (bits + 7) / 8);
 }
+
+namespace {
+
+constexpr int64_t kAlign = 64;
 
 std::string opLabel(Operation *op) {
   std::string name = op->getName().getStringRef().str();
@@ -86,7 +89,7 @@ FunctionPlan analyze(func::FuncOp f) {
     }
     Planned p;
     p.alloc = a;
-    p.buf.bytes = byteSize(t);
+    p.buf.bytes = storageBytes(t);
     p.buf.first = p.buf.last = stepOf.lookup(a);
     bool escapes = false;
     SmallVector<Value> work{a.getResult()};

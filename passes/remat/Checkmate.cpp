@@ -58,7 +58,6 @@ public:
     text += os.str();
     return *this;
   }
-  bool empty() const { return terms == 0; }
   std::string text;
   int terms = 0;
 };

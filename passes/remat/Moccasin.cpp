@@ -219,11 +219,6 @@ WindowResult solveWindow(const Graph &g, const SolveOptions &opts,
 
   z3::expr_vector costTerms(ctx);
   std::vector<int> costCoeffs;
-  int64_t fixedCost = 0; // recomputations outside the window
-  for (const Copy &c : copies)
-    if (!c.base)
-      fixedCost += qcost[c.node];
-
   for (int v = 0; v < n; ++v) {
     if (!isFree[v])
       continue;
@@ -464,7 +459,6 @@ WindowResult solveWindow(const Graph &g, const SolveOptions &opts,
     res.improved = true;
     bound = cost;
   }
-  (void)fixedCost;
   return res;
 }
 
@@ -503,16 +497,11 @@ SolveResult solveMoccasin(const Graph &g, const SolveOptions &opts) {
       inc = s;
   }
   double maxCost = 0;
-  int64_t maxBytes = 1;
-  for (const Node &v : g.nodes) {
+  for (const Node &v : g.nodes)
     maxCost = std::max(maxCost, v.cost);
-    maxBytes = std::max(maxBytes, v.bytes);
-  }
   const double costUnit = maxCost > 0 ? maxCost / 10000.0 : 1.0;
   const int64_t memUnit =
       std::max<int64_t>(1, (opts.budget + 99999) / 100000);
-
-  auto costOf = [&](const Schedule &s) { return evaluate(g, s).cost; };
 
   if (n <= opts.maxWindow || !inc) {
     if (!inc && n > opts.maxWindow) {
@@ -548,7 +537,7 @@ SolveResult solveMoccasin(const Graph &g, const SolveOptions &opts) {
 
   // Decomposition: windows of maxWindow consecutive nodes, half overlapping.
   Schedule best = *inc;
-  double bestCost = costOf(best);
+  double bestCost = evaluate(g, best).cost;
   const int W = opts.maxWindow, stride = std::max(1, W / 2);
   int passes = 0;
   bool improvedInPass = true;

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/remat/Passes.h"
+#include "passes/memory/Passes.h"
 #include "passes/remat/Schedule.h"
 
 #include "passes/conversion/GraphToTExpr/Passes.h"
@@ -77,10 +78,7 @@ namespace {
 
 int64_t valueBytes(Value v) {
   auto t = dyn_cast<RankedTensorType>(v.getType());
-  if (!t || !t.hasStaticShape())
-    return 0;
-  unsigned bits = t.getElementType().getIntOrFloatBitWidth();
-  return t.getNumElements() * std::max<int64_t>(1, (bits + 7) / 8);
+  return t ? storageBytes(t) : 0;
 }
 
 std::string nodeName(Operation *op, unsigned index) {
@@ -211,7 +209,8 @@ void applySchedule(func::FuncOp f, FunctionGraph &fg,
         c.op->erase();
 }
 
-void writeNodeLink(const remat::Graph &g, const std::string &path) {
+/// Writes `g` as node-link JSON; returns the error text, empty on success.
+std::string writeNodeLink(const remat::Graph &g, const std::string &path) {
   nlohmann::json j;
   j["directed"] = true;
   j["multigraph"] = false;
@@ -230,8 +229,10 @@ void writeNodeLink(const remat::Graph &g, const std::string &path) {
   }
   std::error_code ec;
   llvm::raw_fd_ostream os(path, ec, llvm::sys::fs::OF_Text);
-  if (!ec)
-    os << j.dump(1) << "\n";
+  if (ec)
+    return ec.message();
+  os << j.dump(1) << "\n";
+  return "";
 }
 
 struct TesseraRematPass
@@ -286,10 +287,15 @@ struct TesseraRematPass
     }
     FunctionGraph fg = buildGraph(f, model);
     const remat::Graph &g = fg.graph;
-    if (!dumpGraph.empty())
-      writeNodeLink(g, several ? dumpGraph + "." + f.getSymName().str() +
-                                     ".json"
-                               : dumpGraph);
+    if (!dumpGraph.empty()) {
+      std::string path = several ? dumpGraph + "." + f.getSymName().str() +
+                                       ".json"
+                                 : dumpGraph;
+      std::string err = writeNodeLink(g, path);
+      if (!err.empty())
+        return f.emitError() << "tessera-remat: cannot write '" << path
+                             << "': " << err;
+    }
     if (budget.empty())
       return success();
     remat::Evaluation plain = remat::evaluate(g, remat::noRemat(g));

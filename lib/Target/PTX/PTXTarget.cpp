@@ -1,5 +1,6 @@
 //===- PTXTarget.cpp - PTX module and launch plan -------------------------===//
 #include "lib/Target/PTX/PTXTarget.h"
+#include "passes/memory/Passes.h"
 #include "passes/memory/Plan.h"
 #include "lib/Target/PTX/Gemm.h"
 
@@ -39,11 +40,6 @@ std::string locString(Location loc) {
   return s;
 }
 
-int64_t byteSize(MemRefType t) {
-  unsigned bits = t.getElementTypeBitWidth();
-  int64_t elemBytes = bits == 1 ? 1 : (bits + 7) / 8;
-  return t.getNumElements() * elemBytes;
-}
 
 /// A buffer of the plan: a function argument, an arena slot or a constant.
 struct Buffer {
@@ -97,7 +93,7 @@ struct Planner {
       return fail(g, "the global has no dense initial value");
     Buffer b;
     b.kind = Buffer::Const;
-    b.bytes = byteSize(g.getType());
+    b.bytes = tessera::storageBytes(g.getType());
     std::vector<uint8_t> bytes;
     if (init.getElementType().isInteger(1)) {
       for (bool x : init.getValues<bool>())
@@ -136,7 +132,7 @@ struct Planner {
           return std::nullopt;
         elems += o * s;
       }
-      return elems * (byteSize(src) / std::max<int64_t>(1, src.getNumElements()));
+      return elems * (tessera::storageBytes(src) / std::max<int64_t>(1, src.getNumElements()));
     }
     return std::nullopt;
   }
@@ -217,7 +213,7 @@ struct Planner {
       Buffer b;
       b.kind = Buffer::Arg;
       b.argIndex = a.getArgNumber();
-      b.bytes = byteSize(mt);
+      b.bytes = tessera::storageBytes(mt);
       where[a] = {add(std::move(b), 0), 0};
     }
     int64_t step = 0;
@@ -228,7 +224,7 @@ struct Planner {
             !alloc.getType().getLayout().isIdentity())
           return fail(&op, "only static identity-layout allocations");
         Buffer b;
-        b.bytes = byteSize(alloc.getType());
+        b.bytes = tessera::storageBytes(alloc.getType());
         where[alloc.getResult()] = {add(std::move(b), step), 0};
       } else if (auto g = dyn_cast<memref::GetGlobalOp>(op)) {
         ok = constantBuffer(g, step);
