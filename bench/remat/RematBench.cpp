@@ -32,7 +32,8 @@ R"(usage: tessera-remat-bench [options] [GRAPH.json ...]
 Runs every rematerialization method on each graph at each budget.
   --random=N[,N...]     also random layered graphs of N nodes (seed 0)
   --budgets=F[,F...]    budgets as fractions of the no-remat peak (0.7,0.8,0.9)
-  --methods=M[,M...]    no-remat,chen-sqrt-n,greedy,moccasin,checkmate-milp (all)
+  --methods=M[,M...]    no-remat,chen-sqrt-n,greedy,greedy-restarts,
+                        moccasin,checkmate-milp (all)
   --time-limit=S        seconds per exact solve (60)
   --copies=C            Moccasin's computations per node (2)
   --window=W            nodes per Z3 window (120)
@@ -51,49 +52,6 @@ std::vector<std::string> split(const std::string &s) {
   return out;
 }
 
-/// A random layered DAG in the style of Gagrani et al. (Neural Topological
-/// Ordering, App. A): layers of random width, edges to the previous layer,
-/// sparse skip connections to earlier ones, random costs and sizes.
-Graph randomLayered(int n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_int_distribution<int> width(2, std::max(2, int(std::sqrt(n))));
-  std::uniform_real_distribution<double> unit(0, 1);
-  std::uniform_int_distribution<int> cost(1, 100), size(1, 100);
-  Graph g;
-  g.name = "random_layered_n" + std::to_string(n) + "_seed" + std::to_string(seed);
-  std::vector<std::vector<int>> layers;
-  int made = 0;
-  while (made < n) {
-    int w = std::min(n - made, layers.empty() ? 1 : width(rng));
-    std::vector<int> layer;
-    for (int i = 0; i < w; ++i) {
-      Node node;
-      node.name = "n" + std::to_string(made);
-      node.cost = cost(rng);
-      node.bytes = int64_t(size(rng)) * (1 << 20);
-      if (!layers.empty()) {
-        const auto &prev = layers.back();
-        for (int p : prev)
-          if (unit(rng) < 0.2)
-            node.preds.push_back(p);
-        if (node.preds.empty())
-          node.preds.push_back(prev[rng() % prev.size()]);
-        for (size_t l = 0; l + 1 < layers.size(); ++l)
-          for (int p : layers[l])
-            if (unit(rng) < 0.14 / double(layers.size()))
-              node.preds.push_back(p);
-      }
-      g.nodes.push_back(node);
-      layer.push_back(made++);
-    }
-    layers.push_back(layer);
-  }
-  std::string err = g.finalize();
-  if (!err.empty())
-    std::cerr << "internal error: " << err << "\n";
-  return g;
-}
-
 std::string fmt(double v, int prec = 3) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*f", prec, v);
@@ -106,7 +64,8 @@ int main(int argc, char **argv) {
   std::vector<std::string> files;
   std::vector<int> randoms;
   std::vector<double> budgets = {0.7, 0.8, 0.9};
-  std::vector<Method> methods = {Method::NoRemat, Method::Chen, Method::Greedy,
+  std::vector<Method> methods = {Method::NoRemat,  Method::Chen,
+                                 Method::Greedy,   Method::GreedyRestarts,
                                  Method::Moccasin, Method::Checkmate};
   SolveOptions base;
   base.timeLimit = 60;

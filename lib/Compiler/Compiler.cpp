@@ -439,8 +439,8 @@ int compile(const CompileOptions &opts) {
     if (!remat::parseMethod(remat.method, m)) {
       llvm::errs() << "tessera-compile: error: --remat-method="
                    << remat.method
-                   << " is not supported (moccasin, greedy, chen-sqrt-n, "
-                      "checkmate-milp)\n";
+                   << " is not supported (moccasin, greedy, greedy-restarts, "
+                      "chen-sqrt-n, checkmate-milp)\n";
       return 1;
     }
   }

@@ -21,6 +21,7 @@
 #include "Schedule.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -254,9 +255,16 @@ SolveResult solveCheckmate(const Graph &g, const SolveOptions &opts) {
   os.close();
 
   std::vector<std::string> argv = {opts.cbcPath, lp};
+  // A quarter of the time goes to the warm start (greedy with restarts).
+  double cbcSeconds = opts.timeLimit;
   if (opts.warmStart) {
     Schedule inc;
-    if (greedy(g, opts.budget, inc)) {
+    const auto t0 = std::chrono::steady_clock::now();
+    bool have = greedy(g, opts.budget, inc, kWarmStartShare * opts.timeLimit);
+    cbcSeconds -= std::chrono::duration<double>(
+                      std::chrono::steady_clock::now() - t0)
+                      .count();
+    if (have) {
       // Stage of each step: recomputations belong to the next first
       // computation's stage. Within a stage CBC needs increasing order;
       // a stage that repeats a node is left out of the start.
@@ -286,9 +294,9 @@ SolveResult solveCheckmate(const Graph &g, const SolveOptions &opts) {
     }
   }
   std::ostringstream secs;
-  secs << std::max(1.0, opts.timeLimit);
+  secs << std::max(1.0, cbcSeconds);
   argv.insert(argv.end(), {"sec", secs.str(), "threads", "1", "solve", "solu", sol});
-  int rc = runWithLimit(argv, log, opts.timeLimit);
+  int rc = runWithLimit(argv, log, std::max(1.0, cbcSeconds));
   auto cleanup = [&] {
     for (const std::string &f : {lp, sol, start, log})
       std::remove(f.c_str());

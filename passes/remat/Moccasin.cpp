@@ -18,8 +18,9 @@
 //   objective   sum of d_v over present recomputations, minimised by
 //               iterative tightening (an anytime search: every improvement is
 //               kept, and the time limit returns the best one).
-// The search is warm-started with the greedy schedule (its cost is the first
-// upper bound, and it fills the parts not being solved). Graphs larger than
+// The search is warm-started with the greedy schedule, given a quarter of the
+// time for randomized restarts (its cost is the first upper bound, and it
+// fills the parts not being solved). Graphs larger than
 // `maxWindow` nodes are decomposed: windows of consecutive nodes are solved
 // in turn with every other computation fixed to the incumbent (a large
 // neighbourhood search), until the time limit or no window improves.
@@ -493,7 +494,7 @@ SolveResult solveMoccasin(const Graph &g, const SolveOptions &opts) {
   std::optional<Schedule> inc;
   if (opts.warmStart) {
     Schedule s;
-    if (greedy(g, opts.budget, s))
+    if (greedy(g, opts.budget, s, kWarmStartShare * opts.timeLimit))
       inc = s;
   }
   double maxCost = 0;

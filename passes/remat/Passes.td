@@ -18,9 +18,10 @@ def TesseraRemat : Pass<"tessera-remat", "mlir::ModuleOp"> {
 
     When the no-remat peak exceeds `budget`, `method` chooses which values to
     recompute and when: `moccasin` (default; constraint programming on Z3,
-    warm-started from `greedy`, decomposed into windows on large graphs,
-    anytime under `time-limit`), `greedy`, `chen-sqrt-n` or
-    `checkmate-milp` (CBC). The schedule is materialised in the IR:
+    warm-started from `greedy-restarts` for a quarter of `time-limit`,
+    decomposed into windows on large graphs, anytime under `time-limit`),
+    `greedy`, `greedy-restarts` (greedy, then randomized restarts for
+    `time-limit`), `chen-sqrt-n` or `checkmate-milp` (CBC). The schedule is materialised in the IR:
     recomputations are clones of the original ops marked
     `tessera.remat = <copy>`, consumers read the copy alive at their
     position, and ops are reordered to the schedule. A budget below the
@@ -46,7 +47,8 @@ def TesseraRemat : Pass<"tessera-remat", "mlir::ModuleOp"> {
            "Memory budget: bytes (suffix K, M, G for KiB, MiB, GiB) or a "
            "percentage of the no-remat peak (e.g. 80%)">,
     Option<"method", "method", "std::string", "\"moccasin\"",
-           "moccasin, greedy, chen-sqrt-n or checkmate-milp">,
+           "moccasin, greedy, greedy-restarts, chen-sqrt-n or "
+           "checkmate-milp">,
     Option<"timeLimit", "time-limit", "double", "30.0",
            "Solver time limit in seconds per function">,
     Option<"copies", "copies", "unsigned", "2",

@@ -255,8 +255,8 @@ struct TesseraRematPass
     remat::Method m;
     if (!remat::parseMethod(method, m)) {
       module.emitError() << "tessera-remat: unknown method '" << method
-                         << "' (moccasin, greedy, chen-sqrt-n, "
-                            "checkmate-milp, no-remat)";
+                         << "' (moccasin, greedy, greedy-restarts, "
+                            "chen-sqrt-n, checkmate-milp, no-remat)";
       return signalPassFailure();
     }
     if (costModel != "cpu" && costModel != "cuda") {

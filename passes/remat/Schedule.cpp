@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cassert>
+#include <array>
 #include <chrono>
 #include <climits>
 #include <cmath>
@@ -12,6 +14,7 @@
 #include <limits>
 #include <map>
 #include <queue>
+#include <random>
 #include <set>
 
 namespace tessera::remat {
@@ -83,6 +86,9 @@ std::string Graph::readNodeLink(const std::string &path, Graph &out) {
                       : std::to_string(id);
       node.cost = field(n, "cost_cpu", "duration").get<double>();
       node.bytes = field(n, "cost_ram", "out_cost").get<int64_t>();
+      // Tessera's own dumps mark the values that must stay to the end.
+      if (n.contains("output"))
+        node.output = n.at("output").get<bool>();
       raw.push_back(std::move(node));
     }
     const char *edgeKey = j.contains("links") ? "links" : "edges";
@@ -148,6 +154,49 @@ std::string Graph::readNodeLink(const std::string &path, Graph &out) {
     return "'" + path + "': " + e.what();
   }
   return out.finalize();
+}
+
+/// A random layered DAG in the style of Gagrani et al. (Neural Topological
+/// Ordering, App. A): layers of random width, edges to the previous layer,
+/// sparse skip connections to earlier ones, random costs and sizes.
+Graph randomLayered(int n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> width(2, std::max(2, int(std::sqrt(n))));
+  std::uniform_real_distribution<double> unit(0, 1);
+  std::uniform_int_distribution<int> cost(1, 100), size(1, 100);
+  Graph g;
+  g.name = "random_layered_n" + std::to_string(n) + "_seed" + std::to_string(seed);
+  std::vector<std::vector<int>> layers;
+  int made = 0;
+  while (made < n) {
+    int w = std::min(n - made, layers.empty() ? 1 : width(rng));
+    std::vector<int> layer;
+    for (int i = 0; i < w; ++i) {
+      Node node;
+      node.name = "n" + std::to_string(made);
+      node.cost = cost(rng);
+      node.bytes = int64_t(size(rng)) * (1 << 20);
+      if (!layers.empty()) {
+        const auto &prev = layers.back();
+        for (int p : prev)
+          if (unit(rng) < 0.2)
+            node.preds.push_back(p);
+        if (node.preds.empty())
+          node.preds.push_back(prev[rng() % prev.size()]);
+        for (size_t l = 0; l + 1 < layers.size(); ++l)
+          for (int p : layers[l])
+            if (unit(rng) < 0.14 / double(layers.size()))
+              node.preds.push_back(p);
+      }
+      g.nodes.push_back(node);
+      layer.push_back(made++);
+    }
+    layers.push_back(layer);
+  }
+  std::string err = g.finalize();
+  (void)err;
+  assert(err.empty() && "layers only read earlier layers");
+  return g;
 }
 
 //===----------------------------------------------------------------------===//
@@ -333,6 +382,8 @@ public:
       case 2: score = dist * bytes / cost; break;
       default: score = bytes / cost * (next == INT_MAX ? 1e30 : 1); break;
       }
+      if (!bias.empty())
+        score *= bias[u];
       if (score > bestScore) {
         bestScore = score;
         best = u;
@@ -366,6 +417,7 @@ public:
   int64_t budget = std::numeric_limits<int64_t>::max();
   int cur = 0;
   int scoreKind = 0;
+  std::vector<double> bias; // per-node factor on the score (restarts)
   size_t maxSteps = std::numeric_limits<size_t>::max();
 };
 
@@ -396,18 +448,33 @@ Schedule chenSqrtN(const Graph &g) {
   return ex.schedule;
 }
 
-bool greedy(const Graph &g, int64_t budget, Schedule &out) {
+bool greedy(const Graph &g, int64_t budget, Schedule &out, double seconds) {
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
   bool any = false;
   double bestCost = 0;
+  std::mt19937_64 rng(0);
+  std::normal_distribution<double> normal;
   // Four eviction scores, each with dead values freed at once or kept until
   // memory is needed (then they go first): kept values spare the
-  // recomputation cascades of later evictions.
-  for (int variant = 0; variant < 8; ++variant) {
-    const int kind = variant % 4;
-    const bool lazy = variant >= 4;
+  // recomputation cascades of later evictions. With time to spare, restarts
+  // perturb the score of each node by a random factor (fixed per restart).
+  for (int variant = 0;; ++variant) {
+    const bool restart = variant >= 8;
+    if (restart &&
+        std::chrono::duration<double>(Clock::now() - start).count() >= seconds)
+      break;
+    const int kind = restart ? static_cast<int>(rng() % 4) : variant % 4;
+    const bool lazy = restart ? (rng() & 1) : variant >= 4;
     Executor ex(g);
     ex.budget = budget;
     ex.scoreKind = kind;
+    if (restart) {
+      const double sigma = std::array<double, 3>{0.2, 0.7, 2.0}[rng() % 3];
+      ex.bias.resize(g.size());
+      for (double &b : ex.bias)
+        b = std::exp(sigma * normal(rng));
+    }
     ex.maxSteps = 8 * g.size() + 64;
     bool ok = true;
     for (int v = 0; v < static_cast<int>(g.size()) && ok; ++v) {
@@ -441,6 +508,7 @@ const char *methodName(Method m) {
   case Method::NoRemat: return "no-remat";
   case Method::Chen: return "chen-sqrt-n";
   case Method::Greedy: return "greedy";
+  case Method::GreedyRestarts: return "greedy-restarts";
   case Method::Moccasin: return "moccasin";
   case Method::Checkmate: return "checkmate-milp";
   }
@@ -449,7 +517,7 @@ const char *methodName(Method m) {
 
 bool parseMethod(const std::string &name, Method &m) {
   for (Method c : {Method::NoRemat, Method::Chen, Method::Greedy,
-                   Method::Moccasin, Method::Checkmate})
+                   Method::GreedyRestarts, Method::Moccasin, Method::Checkmate})
     if (name == methodName(c)) {
       m = c;
       return true;
@@ -483,6 +551,10 @@ SolveResult solve(const Graph &g, Method m, const SolveOptions &opts) {
     break;
   case Method::Greedy:
     if (!greedy(g, opts.budget, r.schedule))
+      r.note = "no schedule within the budget";
+    break;
+  case Method::GreedyRestarts:
+    if (!greedy(g, opts.budget, r.schedule, opts.timeLimit))
       r.note = "no schedule within the budget";
     break;
   }

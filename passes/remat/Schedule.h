@@ -51,6 +51,12 @@ struct Graph {
   double totalCost() const;
 };
 
+/// A random layered DAG in the style of Gagrani et al. (Neural Topological
+/// Ordering, App. A), as used by Moccasin: layers of random width, edges to
+/// the previous layer, sparse skip connections to earlier ones, random costs
+/// (1-100) and sizes (1-100 MiB). Deterministic for a seed.
+Graph randomLayered(int n, unsigned seed);
+
 struct Step {
   int node = 0;
   int end = 0; // exclusive: the output is in memory during [index, end)
@@ -90,11 +96,17 @@ Schedule chenSqrtN(const Graph &g);
 /// evict the resident value with the best score (Belady-like next use,
 /// weighted by size and recompute cost; four scores, dead values freed at
 /// once or kept until memory is needed; the best of the eight is kept);
-/// evicted values are recomputed on demand. Returns false when even this
-/// cannot fit the budget.
-bool greedy(const Graph &g, int64_t budget, Schedule &out);
+/// evicted values are recomputed on demand. With `seconds` > 0, restarts
+/// then run until that time is spent, each with the score of every node
+/// scaled by a random factor (seeded: the sequence is fixed, how much of it
+/// runs depends on the time); the
+/// cheapest schedule is kept. Returns false when none fits the budget.
+bool greedy(const Graph &g, int64_t budget, Schedule &out, double seconds = 0);
 
-enum class Method { NoRemat, Chen, Greedy, Moccasin, Checkmate };
+/// Share of an exact method's time limit spent on its greedy warm start.
+constexpr double kWarmStartShare = 0.25;
+
+enum class Method { NoRemat, Chen, Greedy, GreedyRestarts, Moccasin, Checkmate };
 const char *methodName(Method m);
 bool parseMethod(const std::string &name, Method &m);
 

@@ -84,8 +84,8 @@ static cl::opt<std::string> memoryBudget("memory-budget",
              "(suffix K, M, G) or a percentage of the no-remat peak (80%)"),
     cl::cat(cat));
 static cl::opt<std::string> rematMethod("remat-method",
-    cl::desc("--memory-budget: moccasin (default), greedy, chen-sqrt-n or "
-             "checkmate-milp"),
+    cl::desc("--memory-budget: moccasin (default), greedy, greedy-restarts, "
+             "chen-sqrt-n or checkmate-milp"),
     cl::init("moccasin"), cl::cat(cat));
 static cl::opt<double> rematTimeLimit("remat-time-limit",
     cl::desc("--memory-budget: solver time limit in seconds (default 30)"),

@@ -4,6 +4,7 @@
 // RUN: tessera-opt %s --tessera-remat='budget=70% report=true' 2>%t.err | FileCheck %s
 // RUN: FileCheck %s --check-prefix=REPORT < %t.err
 // RUN: tessera-opt %s --tessera-remat='budget=70% method=greedy' | FileCheck %s --check-prefix=GREEDY
+// RUN: tessera-opt %s --tessera-remat='budget=70% method=greedy-restarts time-limit=0.2' | FileCheck %s --check-prefix=RESTARTS
 // RUN: tessera-opt %s --tessera-remat='budget=100%' | FileCheck %s --check-prefix=FITS
 // RUN: tessera-opt %s --tessera-remat='dump-graph=%t.json' > /dev/null
 // RUN: FileCheck %s --check-prefix=GRAPH < %t.json
@@ -25,6 +26,11 @@
 
 // GREEDY: tessera.remat_summary = {{{.*}}method = "greedy"
 // GREEDY: tessera.remat = 1
+
+// Restarts keep the cheapest schedule found: here the overhead that Moccasin
+// proves optimal in the first RUN line.
+// RESTARTS: tessera.remat_summary = {budget = 57344 : i64, method = "greedy-restarts", no_remat_peak = 81920 : i64, overhead = 1.35294117647{{[0-9]*}} : f64
+// RESTARTS: tessera.remat = 1
 
 // FITS: tessera.remat_summary = {{{.*}}method = "no-remat"{{.*}}recomputes = 0
 // FITS-NOT: tessera.remat =
