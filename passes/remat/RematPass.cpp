@@ -23,6 +23,7 @@
 
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 
 namespace tessera {
 #define GEN_PASS_DEF_TESSERAREMAT
@@ -341,14 +342,17 @@ struct TesseraRematPass
                  r.note + "); greedy schedule used";
       }
     }
-    if (!r.found)
+    if (!r.found) {
+      char seconds[32];
+      std::snprintf(seconds, sizeof seconds, "%g", double(timeLimit));
       return f.emitError()
              << "tessera-remat: no schedule of @" << f.getSymName()
              << " within " << limit << " bytes found by "
-             << remat::methodName(m) << " in " << timeLimit
+             << remat::methodName(m) << " in " << seconds
              << " s (lower bound " << lower << " bytes, no-remat peak "
              << plain.peak << " bytes" << (r.note.empty() ? "" : "; ")
              << r.note << "); raise the budget or the time limit";
+    }
     double overhead = r.eval.cost / std::max(plain.cost, 1e-30);
     if (report)
       llvm::errs() << llvm::formatv(
