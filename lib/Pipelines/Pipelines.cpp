@@ -274,6 +274,15 @@ struct SharedPipelineCLOptions : public PassPipelineOptions<Derived> {
 
 struct CPUPipelineCLOptions
     : public SharedPipelineCLOptions<CPUPipelineCLOptions> {
+  Option<std::string> memoryReport{
+      *this, "memory-report",
+      llvm::cl::desc("tessera-plan-memory report: peak and per-step timeline "
+                     "(a file, or - for stdout; empty: none)"),
+      llvm::cl::init("")};
+  Option<std::string> memoryPlot{
+      *this, "memory-plot",
+      llvm::cl::desc("tessera-plan-memory plot: the timeline as an SVG file"),
+      llvm::cl::init("")};
   CPUPipelineOptions get() const {
     CPUPipelineOptions o;
     o.minWeightElements = minWeightElements;
@@ -282,6 +291,8 @@ struct CPUPipelineCLOptions
     o.derive = deriveOptions();
     o.train = trainOptions();
     o.remat = rematOptions();
+    o.memoryReport = memoryReport;
+    o.memoryPlot = memoryPlot;
     return o;
   }
 };

@@ -208,6 +208,30 @@ struct Emitter {
                          b.getDenseI64ArrayAttr(lo), b.getDenseI64ArrayAttr(hi),
                          b.getF64FloatAttr(v));
   }
+  /// Weight gradient of an ungrouped conv y = conv(x, W), W of shape `ws`
+  /// [F, C, KH, KW], g = dy:
+  /// d W[f,c,i,j] = sum_{n,oh,ow} g[n,f,oh,ow] x[n,c,oh*s+i*d-p, ...], a conv
+  /// of x^T [C, N, H, W] with g^T [F, N, OH, OW] as the kernel, stride and
+  /// dilation swapped; rows past the kernel are sliced off.
+  Value convWeightGrad(Value x, Value g, ArrayRef<int64_t> ws,
+                       ArrayRef<int64_t> st, ArrayRef<int64_t> dl,
+                       ArrayRef<int64_t> pd) {
+    Shape xs = shapeOf(x), gs = shapeOf(g);
+    Type et = tt(x).getElementType();
+    SmallVector<int64_t> cs;
+    for (int d = 0; d < 2; ++d)
+      cs.push_back((xs[2 + d] + pd[d] + pd[d + 2] - st[d] * (gs[2 + d] - 1) -
+                    1) / dl[d] + 1);
+    Value c = ConvOp::create(
+        b, loc, ty({xs[1], ws[0], cs[0], cs[1]}, et),
+        transpose(x, {1, 0, 2, 3}), transpose(g, {1, 0, 2, 3}), Value(),
+        b.getDenseI64ArrayAttr({dl[0], dl[1]}),
+        b.getDenseI64ArrayAttr({st[0], st[1]}), b.getDenseI64ArrayAttr(pd),
+        b.getI64IntegerAttr(1));
+    if (cs[0] != ws[2] || cs[1] != ws[3])
+      c = slice(c, {0, 0, 0, 0}, {xs[1], ws[0], ws[2], ws[3]});
+    return transpose(c, {1, 0, 2, 3});
+  }
   Value concat(ValueRange xs, int64_t axis) {
     Shape s = shapeOf(xs[0]);
     s[axis] = 0;
@@ -297,6 +321,105 @@ FailureOr<Contributions> vjp(Operation *op, Value g, Emitter &e,
     Value d = e.mul(e.scalar(2.0 / std::sqrt(M_PI), et),
                     e.unary<ExpOp>(e.neg(e.mul(x, x))));
     give(0, e.mul(g, d));
+  } else if (isa<AbsOp>(op)) {
+    Value x = op->getOperand(0);
+    give(0, e.where(e.compare<GtOp>(x, e.zerosLike(x)), g,
+                    e.where(e.compare<LtOp>(x, e.zerosLike(x)), e.neg(g),
+                            e.zerosLike(g))));
+  } else if (isa<RsqrtOp>(op)) {
+    Type et = tt(y).getElementType();
+    give(0, e.mul(g, e.mul(e.scalar(-0.5, et), e.mul(y, e.mul(y, y)))));
+  } else if (isa<ReciprocalOp>(op)) {
+    give(0, e.neg(e.mul(g, e.mul(y, y))));
+  } else if (isa<SinOp>(op)) {
+    give(0, e.mul(g, e.unary<CosOp>(op->getOperand(0))));
+  } else if (isa<CosOp>(op)) {
+    give(0, e.neg(e.mul(g, e.unary<SinOp>(op->getOperand(0)))));
+  } else if (isa<FloorOp, CeilOp>(op)) {
+    give(0, e.mul(g, e.zerosLike(g)));
+  } else if (isa<GeluOp>(op)) {
+    // d/dx x*Phi(x) = Phi(x) + x*phi(x).
+    Value x = op->getOperand(0);
+    Type et = tt(x).getElementType();
+    Value cdf = e.mul(e.scalar(0.5, et),
+                      e.add(e.scalar(1, et), e.unary<ErfOp>(e.mul(
+                                                 x, e.scalar(M_SQRT1_2, et)))));
+    Value pdf = e.mul(e.scalar(0.5 * M_2_SQRTPI * M_SQRT1_2, et),
+                      e.unary<ExpOp>(e.mul(e.scalar(-0.5, et), e.mul(x, x))));
+    give(0, e.mul(g, e.add(cdf, e.mul(x, pdf))));
+  } else if (isa<SiluOp>(op)) {
+    // d/dx x*s(x) = s + x*s*(1-s).
+    Value x = op->getOperand(0);
+    Type et = tt(x).getElementType();
+    Value sg = e.unary<SigmoidOp>(x);
+    give(0, e.mul(g, e.mul(sg, e.add(e.scalar(1, et),
+                                     e.mul(x, e.sub(e.scalar(1, et), sg))))));
+  } else if (isa<HardSwishOp>(op)) {
+    // torch: 0 for x <= -3, g for x >= 3, g*(x/3 + 1/2) between.
+    Value x = op->getOperand(0);
+    Type et = tt(x).getElementType();
+    Value mid = e.mul(g, e.add(e.mul(x, e.scalar(1.0 / 3, et)),
+                               e.scalar(0.5, et)));
+    give(0, e.where(e.compare<LeOp>(x, e.scalar(-3, et)), e.zerosLike(g),
+                    e.where(e.compare<LtOp>(x, e.scalar(3, et)), mid, g)));
+  } else if (auto lr = dyn_cast<LeakyReluOp>(op)) {
+    Value x = op->getOperand(0);
+    Type et = tt(x).getElementType();
+    give(0, e.where(e.compare<GtOp>(x, e.zerosLike(x)), g,
+                    e.mul(g, e.scalar(lr.getAlpha().convertToDouble(), et))));
+  } else if (auto hs = dyn_cast<HardSigmoidOp>(op)) {
+    // alpha where 0 < alpha*x + beta < 1, else 0 (torch's open interval).
+    Value x = op->getOperand(0);
+    Type et = tt(x).getElementType();
+    double a = hs.getAlpha().convertToDouble(), c = hs.getBeta().convertToDouble();
+    Value z = e.add(e.mul(x, e.scalar(a, et)), e.scalar(c, et));
+    Value inside = AndOp::create(
+        e.b, e.loc, tt(z).clone(e.b.getI1Type()),
+        e.compare<GtOp>(z, e.zerosLike(z)), e.compare<LtOp>(z, e.scalar(1, et)));
+    give(0, e.where(inside, e.mul(g, e.scalar(a, et)), e.zerosLike(g)));
+  } else if (isa<PowOp>(op)) {
+    // y = a^b: da = g * b * a^(b-1); db = g * y * log(a), 0 where a == 0
+    // and b >= 0 (torch's mask; log(0) would make it NaN).
+    Value a = op->getOperand(0), bb = op->getOperand(1);
+    Type et = tt(y).getElementType();
+    if (want(0))
+      give(0, e.mul(g, e.mul(bb, e.pow(a, e.sub(bb, e.scalar(1, et))))));
+    if (want(1)) {
+      Value zeroBase = AndOp::create(
+          e.b, e.loc, tt(y).clone(e.b.getI1Type()),
+          e.compare<EqOp>(e.broadcastTo(a, shapeOf(y)), e.zerosLike(a)),
+          e.compare<GeOp>(e.broadcastTo(bb, shapeOf(y)), e.zerosLike(bb)));
+      give(1, e.where(zeroBase, e.zerosLike(g),
+                      e.mul(g, e.mul(y, e.unary<LogOp>(a)))));
+    }
+  } else if (isa<MaxOp, MinOp>(op)) {
+    // torch's maximum/minimum: the chosen side gets g, ties split it.
+    Value a = op->getOperand(0), bb = op->getOperand(1);
+    Type et = tt(y).getElementType();
+    bool isMax = isa<MaxOp>(op);
+    Value half = e.mul(g, e.scalar(0.5, et));
+    Value tie = e.compare<EqOp>(a, bb);
+    Value aWins = isMax ? e.compare<GtOp>(a, bb) : e.compare<LtOp>(a, bb);
+    Value bWins = isMax ? e.compare<LtOp>(a, bb) : e.compare<GtOp>(a, bb);
+    if (want(0))
+      give(0, e.where(aWins, g, e.where(tie, half, e.zerosLike(g))));
+    if (want(1))
+      give(1, e.where(bWins, g, e.where(tie, half, e.zerosLike(g))));
+  } else if (isa<ReduceMaxOp, ReduceMinOp>(op)) {
+    // torch's amax/amin: g shared evenly among the elements equal to the
+    // result.
+    Value x = op->getOperand(0);
+    Shape in = shapeOf(x), kept = in;
+    ArrayRef<int64_t> axes = isa<ReduceMaxOp>(op)
+                                 ? cast<ReduceMaxOp>(op).getAxes()
+                                 : cast<ReduceMinOp>(op).getAxes();
+    for (int64_t a : axes)
+      kept[a] = 1;
+    Type et = tt(x).getElementType();
+    Value hit = e.compare<EqOp>(x, e.reshape(y, kept));
+    Value ones = e.where(hit, e.scalar(1, et), e.zerosLike(x));
+    Value count = e.sum(ones, SmallVector<int64_t>(axes), true);
+    give(0, e.mul(ones, e.div(e.reshape(g, kept), count)));
   } else if (auto r = dyn_cast<ReduceSumOp>(op)) {
     Shape in = shapeOf(op->getOperand(0)), kept = in;
     for (int64_t a : r.getAxes())
@@ -353,6 +476,9 @@ FailureOr<Contributions> vjp(Operation *op, Value g, Emitter &e,
     for (size_t i = 0; i < in.size(); ++i)
       hi.push_back(in[i] - lo[i] - res[i]);
     give(0, e.pad(g, lo, hi, 0.0));
+  } else if (auto pd = dyn_cast<PadOp>(op)) {
+    // Constant padding: the input's gradient is g without the border.
+    give(0, e.slice(g, pd.getLow(), shapeOf(pd.getInput())));
   } else if (auto c = dyn_cast<ConcatOp>(op)) {
     int64_t axis = c.getAxis(), at = 0;
     Shape gs = shapeOf(g);
@@ -393,9 +519,8 @@ FailureOr<Contributions> vjp(Operation *op, Value g, Emitter &e,
     Value x = conv.getInput(), w = conv.getWeight();
     Shape xs = shapeOf(x), ws = shapeOf(w), gs = shapeOf(g);
     const int64_t groups = conv.getGroups();
-    // Grouped convs: only depthwise ones (one input channel per group).
-    if (groups != 1 && !(groups == xs[1] && groups == ws[0] && ws[1] == 1))
-      return failure();
+    const bool depthwise = groups != 1 && groups == xs[1] && groups == ws[0] &&
+                           ws[1] == 1;
     ArrayRef<int64_t> st = conv.getStrides(), dl = conv.getDilations(),
                       pd = conv.getPads();
     Type et = tt(x).getElementType();
@@ -421,7 +546,7 @@ FailureOr<Contributions> vjp(Operation *op, Value g, Emitter &e,
     for (int d = 0; d < 2; ++d)
       cs.push_back((xs[2 + d] + pd[d] + pd[d + 2] - st[d] * (gs[2 + d] - 1) -
                     1) / dl[d] + 1);
-    if (needs.contains(w) && groups != 1) {
+    if (needs.contains(w) && depthwise) {
       // Depthwise: d W[c,0,i,j] = sum_n (x[n,c] * g[n,c]) correlation; one
       // depthwise conv over [1, N*C, H, W] with g as N*C kernels, summed
       // over n.
@@ -437,21 +562,94 @@ FailureOr<Contributions> vjp(Operation *op, Value g, Emitter &e,
         c = e.slice(c, {0, 0, 0, 0}, {1, nc, ws[2], ws[3]});
       c = e.sum(e.reshape(c, {xs[0], xs[1], ws[2], ws[3]}), {0}, true);
       out.push_back({1, e.reshape(c, ws)});
+    } else if (needs.contains(w) && groups == 1) {
+      out.push_back({1, e.convWeightGrad(x, g, ws, st, dl, pd)});
     } else if (needs.contains(w)) {
-      // d W[f,c,i,j] = sum_{n,oh,ow} g[n,f,oh,ow] x[n,c,oh*s+i*d-p, ...]:
-      // a conv of x^T [C, N, H, W] with g^T [F, N, OH, OW] as the kernel,
-      // stride = dilation, dilation = stride; extra rows are sliced off.
-      Value xt = e.transpose(x, {1, 0, 2, 3});
-      Value gt = e.transpose(g, {1, 0, 2, 3});
-      Value c = ConvOp::create(
-          e.b, e.loc, e.ty({xs[1], ws[0], cs[0], cs[1]}, et), xt, gt, Value(),
-          e.b.getDenseI64ArrayAttr({dl[0], dl[1]}),
-          e.b.getDenseI64ArrayAttr({st[0], st[1]}),
-          e.b.getDenseI64ArrayAttr(pd), e.b.getI64IntegerAttr(1));
-      if (cs[0] != ws[2] || cs[1] != ws[3])
-        c = e.slice(c, {0, 0, 0, 0}, {xs[1], ws[0], ws[2], ws[3]});
-      out.push_back({1, e.transpose(c, {1, 0, 2, 3})});
+      // Grouped: group k's filters see input channels [k*C/G, (k+1)*C/G)
+      // and produce output channels [k*F/G, (k+1)*F/G); one ungrouped
+      // weight gradient per group, concatenated over the filters.
+      const int64_t cg = xs[1] / groups, fg = ws[0] / groups;
+      SmallVector<Value> parts;
+      for (int64_t k = 0; k < groups; ++k) {
+        Value xk = e.slice(x, {0, k * cg, 0, 0}, {xs[0], cg, xs[2], xs[3]});
+        Value gk = e.slice(g, {0, k * fg, 0, 0}, {gs[0], fg, gs[2], gs[3]});
+        parts.push_back(
+            e.convWeightGrad(xk, gk, {fg, cg, ws[2], ws[3]}, st, dl, pd));
+      }
+      out.push_back({1, e.concat(parts, 0)});
     }
+  } else if (auto ct = dyn_cast<ConvTransposeOp>(op)) {
+    // y = conv_transpose(x, W) is the adjoint of a conv with the same
+    // stride, dilation and pads: dx = conv(g, W) (W [C, F/G, ...] read as a
+    // conv weight [out=C, in=F/G]); dW is that conv's weight gradient with
+    // g as its input and x as its output gradient.
+    Value x = ct.getInput(), w = ct.getWeight();
+    Shape xs = shapeOf(x), ws = shapeOf(w), gs = shapeOf(g);
+    ArrayRef<int64_t> st = ct.getStrides(), dl = ct.getDilations(),
+                      pd = ct.getPads();
+    Type et = tt(x).getElementType();
+    if (ct.getGroups() != 1)
+      return failure();
+    if (ct.getBias() && needs.contains(ct.getBias()))
+      out.push_back({2, e.sum(g, {0, 2, 3}, false)});
+    if (needs.contains(x))
+      out.push_back(
+          {0, ConvOp::create(e.b, e.loc, e.ty(xs, et), g, w, Value(),
+                             e.b.getDenseI64ArrayAttr(st),
+                             e.b.getDenseI64ArrayAttr(dl),
+                             e.b.getDenseI64ArrayAttr(pd),
+                             e.b.getI64IntegerAttr(1))});
+    if (needs.contains(w))
+      out.push_back({1, e.convWeightGrad(g, x, ws, st, dl, pd)});
+  } else if (auto ap = dyn_cast<AvgPoolOp>(op)) {
+    // Each output's gradient, divided by its window's element count (as
+    // the forward divides), goes back to every input of its window: one
+    // conv_transpose with an all-ones kernel per channel.
+    Value x = ap.getInput();
+    Shape xs = shapeOf(x), gs = shapeOf(g);
+    ArrayRef<int64_t> k = ap.getKernel(), st = ap.getStrides(),
+                      pd = ap.getPads();
+    Type et = tt(x).getElementType();
+    const bool anyPad = llvm::any_of(pd, [](int64_t v) { return v != 0; });
+    auto cntTy = e.ty({1, 1, gs[2], gs[3]}, e.f32());
+    SmallVector<float> inv(gs[2] * gs[3]);
+    for (int64_t oh = 0; oh < gs[2]; ++oh)
+      for (int64_t ow = 0; ow < gs[3]; ++ow) {
+        int64_t count = k[0] * k[1];
+        if (!ap.getCountIncludePad() && anyPad) {
+          auto extent = [](int64_t o, int64_t s, int64_t p, int64_t kk,
+                           int64_t size) {
+            int64_t lo = o * s - p;
+            return std::min(lo + kk, size) - std::max<int64_t>(lo, 0);
+          };
+          count = extent(oh, st[0], pd[0], k[0], xs[2]) *
+                  extent(ow, st[1], pd[1], k[1], xs[3]);
+        }
+        inv[oh * gs[3] + ow] = 1.0f / float(std::max<int64_t>(count, 1));
+      }
+    Value scale = ConstantOp::create(e.b, e.loc, cntTy,
+                                     DenseElementsAttr::get(cntTy, ArrayRef(inv)));
+    auto kt = e.ty({1, 1, k[0], k[1]}, e.f32());
+    SmallVector<float> ones(k[0] * k[1], 1.0f);
+    Value kv = ConstantOp::create(e.b, e.loc, kt,
+                                  DenseElementsAttr::get(kt, ArrayRef(ones)));
+    if (et != e.f32()) {
+      scale = e.cast(scale, et);
+      kv = e.cast(kv, et);
+    }
+    int64_t nc = xs[0] * xs[1];
+    Value gm = e.reshape(e.mul(g, scale), {nc, 1, gs[2], gs[3]});
+    SmallVector<int64_t> op2;
+    for (int d = 0; d < 2; ++d)
+      op2.push_back(xs[2 + d] + pd[d] + pd[d + 2] - (st[d] * (gs[2 + d] - 1) + k[d]));
+    if (op2[0] < 0 || op2[1] < 0)
+      return failure();
+    Value back = ConvTransposeOp::create(
+        e.b, e.loc, e.ty({nc, 1, xs[2], xs[3]}, et), gm, kv, Value(),
+        e.b.getDenseI64ArrayAttr(st), e.b.getDenseI64ArrayAttr({1, 1}),
+        e.b.getDenseI64ArrayAttr(pd), e.b.getDenseI64ArrayAttr(op2),
+        e.b.getI64IntegerAttr(1));
+    give(0, e.reshape(back, xs));
   } else if (auto mp = dyn_cast<MaxPoolOp>(op)) {
     // Each kernel offset (i, j): the window element equal to the max, first
     // in row-major order as torch picks it, receives g. The masked

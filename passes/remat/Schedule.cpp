@@ -325,7 +325,7 @@ public:
     for (int p : node.preds)
       ++pin[p];
     bool ok = true;
-    for (int p : node.preds)
+    for (int p : missingInputs(v))
       if (resident[p] < 0 && !compute(p)) {
         ok = false;
         break;
@@ -349,6 +349,50 @@ public:
     schedule.steps.push_back({v, -1});
     live += node.bytes;
     return true;
+  }
+
+  /// Extra memory that (re)computing u needs beyond what is resident now:
+  /// its missing inputs are built one after the other, each held while the
+  /// next is built, then u's output (Sethi-Ullman numbering with sizes,
+  /// depth-limited).
+  int64_t need(int u, int depth, std::vector<int64_t> &memo) const {
+    if (resident[u] >= 0)
+      return 0;
+    if (memo[u] >= 0)
+      return memo[u];
+    std::vector<std::pair<int64_t, int64_t>> parts; // (need, bytes)
+    for (int p : g.nodes[u].preds)
+      if (resident[p] < 0)
+        parts.push_back({depth > 6 ? g.nodes[p].bytes : need(p, depth + 1, memo),
+                         g.nodes[p].bytes});
+    std::sort(parts.begin(), parts.end(), [](auto a, auto b) {
+      return a.first - a.second > b.first - b.second;
+    });
+    int64_t peak = 0, held = 0;
+    for (auto [n, bytes] : parts) {
+      peak = std::max(peak, held + n);
+      held += bytes;
+    }
+    return memo[u] = std::max(peak, held + g.nodes[u].bytes);
+  }
+
+  /// v's non-resident inputs, the one needing the most extra memory first:
+  /// building it while fewer finished inputs are held lowers the peak.
+  std::vector<int> missingInputs(int v) const {
+    std::vector<int> miss;
+    for (int p : g.nodes[v].preds)
+      if (resident[p] < 0 &&
+          std::find(miss.begin(), miss.end(), p) == miss.end())
+        miss.push_back(p);
+    if (miss.size() < 2)
+      return miss;
+    std::vector<int64_t> memo(g.size(), -1);
+    std::vector<int64_t> key(g.size(), 0);
+    for (int p : miss)
+      key[p] = need(p, 0, memo) - g.nodes[p].bytes;
+    std::stable_sort(miss.begin(), miss.end(),
+                     [&](int a, int b) { return key[a] > key[b]; });
+    return miss;
   }
 
   /// What recomputing u would cost now: u plus every input that is no

@@ -1,4 +1,11 @@
 // RUN: tessera-opt %s --pass-pipeline='builtin.module(tessera-cpu-pipeline{min-weight-elements=4})' | FileCheck %s
+// The pipeline's memory-report and memory-plot options reach the planner.
+// RUN: tessera-opt %s --pass-pipeline='builtin.module(tessera-cpu-pipeline{min-weight-elements=4 memory-report=%t.txt memory-plot=%t.svg})' -o /dev/null
+// RUN: FileCheck %s --check-prefix=REPORT < %t.txt
+// RUN: FileCheck %s --check-prefix=PLOT < %t.svg
+// REPORT: memory plan of @main: arena {{[0-9]+}} bytes (the peak)
+// REPORT: step  live_bytes  arena_in_use  op
+// PLOT: <svg
 
 // The whole CPU pipeline ends in the LLVM dialect with the packed entry point;
 // inputs, weights and outputs become bare pointers in that order.
