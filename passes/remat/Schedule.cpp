@@ -325,11 +325,18 @@ public:
     for (int p : node.preds)
       ++pin[p];
     bool ok = true;
-    for (int p : missingInputs(v))
+    ++depth;
+    std::vector<int> missing = missingInputs(v);
+    for (int p : missing)
       if (resident[p] < 0 && !compute(p)) {
         ok = false;
         break;
       }
+    --depth;
+    // A base computation that fails: its inputs that were not resident are
+    // the values whose eviction made it fail (largest rebuild need first).
+    if (!ok && depth == 0)
+      blame = missing;
     // Runaway cascades (recomputing an input evicts another one) give up.
     if (ok && schedule.steps.size() >= maxSteps)
       ok = false;
@@ -462,6 +469,8 @@ public:
   int cur = 0;
   int scoreKind = 0;
   std::vector<double> bias; // per-node factor on the score (restarts)
+  std::vector<int> blame;   // after a failure: see compute()
+  int depth = 0;
   size_t maxSteps = std::numeric_limits<size_t>::max();
 };
 
@@ -492,53 +501,88 @@ Schedule chenSqrtN(const Graph &g) {
   return ex.schedule;
 }
 
-bool greedy(const Graph &g, int64_t budget, Schedule &out, double seconds) {
+bool greedy(const Graph &g, int64_t budget, Schedule &out, double seconds,
+            int repairRounds) {
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
+  const int n = static_cast<int>(g.size());
   bool any = false;
   double bestCost = 0;
   std::mt19937_64 rng(0);
   std::normal_distribution<double> normal;
-  // Four eviction scores, each with dead values freed at once or kept until
-  // memory is needed (then they go first): kept values spare the
-  // recomputation cascades of later evictions. With time to spare, restarts
-  // perturb the score of each node by a random factor (fixed per restart).
-  for (int variant = 0;; ++variant) {
-    const bool restart = variant >= 8;
-    if (restart &&
-        std::chrono::duration<double>(Clock::now() - start).count() >= seconds)
-      break;
-    const int kind = restart ? static_cast<int>(rng() % 4) : variant % 4;
-    const bool lazy = restart ? (rng() & 1) : variant >= 4;
+  // Eviction is on demand and recomputation happens at the consumer: a value
+  // evicted long before a wide consumer can need most of the graph rebuilt
+  // there. `keep` learns from failures: the inputs a failed base
+  // computation found missing become ten times less likely to be evicted,
+  // and the variants run again (a few repair rounds, then restarts).
+  std::vector<double> keep(n, 1.0);
+  auto runOnce = [&](int kind, bool lazy, const std::vector<double> &bias,
+                     std::vector<int> &blame) {
     Executor ex(g);
     ex.budget = budget;
     ex.scoreKind = kind;
-    if (restart) {
-      const double sigma = std::array<double, 3>{0.2, 0.7, 2.0}[rng() % 3];
-      ex.bias.resize(g.size());
-      for (double &b : ex.bias)
-        b = std::exp(sigma * normal(rng));
-    }
+    ex.bias = bias;
     ex.maxSteps = 8 * g.size() + 64;
     bool ok = true;
-    for (int v = 0; v < static_cast<int>(g.size()) && ok; ++v) {
+    for (int v = 0; v < n && ok; ++v) {
       ex.cur = v;
       ok = ex.compute(v);
       ex.cur = v + 1;
       if (!lazy)
         ex.freeDead();
     }
-    if (!ok)
-      continue;
+    if (!ok) {
+      blame = ex.blame;
+      return;
+    }
     ex.finish();
     Evaluation ev = evaluate(g, ex.schedule);
     if (!ev.valid || ev.peak > budget)
-      continue;
+      return;
     if (!any || ev.cost < bestCost) {
       any = true;
       bestCost = ev.cost;
       out = ex.schedule;
     }
+  };
+  auto elapsed = [&] {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+  };
+  auto learn = [&](const std::vector<int> &blame) {
+    for (size_t i = 0; i < blame.size() && i < 4; ++i)
+      keep[blame[i]] *= 0.1;
+  };
+  // Four eviction scores, each with dead values freed at once or kept until
+  // memory is needed (then they go first): kept values spare the
+  // recomputation cascades of later evictions.
+  for (int round = 0; round <= repairRounds && !any; ++round) {
+    if (round > 4 && elapsed() >= seconds)
+      break;
+    std::vector<int> blame, firstBlame;
+    for (int variant = 0; variant < 8; ++variant) {
+      blame.clear();
+      runOnce(variant % 4, variant >= 4, round ? keep : std::vector<double>(),
+              blame);
+      if (firstBlame.empty())
+        firstBlame = blame;
+    }
+    if (any || firstBlame.empty())
+      break;
+    learn(firstBlame);
+  }
+  // With time to spare, restarts perturb the score of each node by a random
+  // factor (fixed per restart), on top of what the repair rounds learned.
+  std::vector<double> bias(n);
+  while (elapsed() < seconds) {
+    const int kind = static_cast<int>(rng() % 4);
+    const bool lazy = rng() & 1;
+    const double sigma = std::array<double, 3>{0.2, 0.7, 2.0}[rng() % 3];
+    for (int v = 0; v < n; ++v)
+      bias[v] = keep[v] * std::exp(sigma * normal(rng));
+    std::vector<int> blame;
+    runOnce(kind, lazy, bias, blame);
+    if (!any && !blame.empty() && repairRounds > 0)
+      learn(blame);
   }
   return any;
 }

@@ -100,8 +100,13 @@ Schedule chenSqrtN(const Graph &g);
 /// then run until that time is spent, each with the score of every node
 /// scaled by a random factor (seeded: the sequence is fixed, how much of it
 /// runs depends on the time); the
-/// cheapest schedule is kept. Returns false when none fits the budget.
-bool greedy(const Graph &g, int64_t budget, Schedule &out, double seconds = 0);
+/// cheapest schedule is kept. When no variant fits, up to `repairRounds`
+/// rounds (at least four, more while `seconds` last) run them again with the
+/// inputs that the failed computation found missing made ten times less
+/// likely to be evicted; restarts keep learning that way until one fits.
+/// Returns false when none fits the budget.
+bool greedy(const Graph &g, int64_t budget, Schedule &out, double seconds = 0,
+            int repairRounds = 16);
 
 /// Share of an exact method's time limit spent on its greedy warm start.
 constexpr double kWarmStartShare = 0.25;
