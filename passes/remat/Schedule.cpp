@@ -552,6 +552,18 @@ bool greedy(const Graph &g, int64_t budget, Schedule &out, double seconds,
     for (size_t i = 0; i < blame.size() && i < 4; ++i)
       keep[blame[i]] *= 0.1;
   };
+  // Lifetime splitting with two and three computations per node.
+  for (int copies : {2, 3}) {
+    Schedule split;
+    if (splitLifetimes(g, budget, copies, split)) {
+      Evaluation ev = evaluate(g, split);
+      if (!any || ev.cost < bestCost) {
+        any = true;
+        bestCost = ev.cost;
+        out = split;
+      }
+    }
+  }
   // Four eviction scores, each with dead values freed at once or kept until
   // memory is needed (then they go first): kept values spare the
   // recomputation cascades of later evictions.
@@ -572,13 +584,28 @@ bool greedy(const Graph &g, int64_t budget, Schedule &out, double seconds,
   }
   // With time to spare, restarts perturb the score of each node by a random
   // factor (fixed per restart), on top of what the repair rounds learned.
+  // Every other restart perturbs lifetime splitting instead.
   std::vector<double> bias(n);
-  while (elapsed() < seconds) {
+  for (uint64_t restart = 0; elapsed() < seconds; ++restart) {
     const int kind = static_cast<int>(rng() % 4);
     const bool lazy = rng() & 1;
     const double sigma = std::array<double, 3>{0.2, 0.7, 2.0}[rng() % 3];
     for (int v = 0; v < n; ++v)
-      bias[v] = keep[v] * std::exp(sigma * normal(rng));
+      bias[v] = std::exp(sigma * normal(rng));
+    if (restart % 2) {
+      Schedule split;
+      if (splitLifetimes(g, budget, 2 + lazy, split, bias)) {
+        Evaluation ev = evaluate(g, split);
+        if (!any || ev.cost < bestCost) {
+          any = true;
+          bestCost = ev.cost;
+          out = split;
+        }
+      }
+      continue;
+    }
+    for (int v = 0; v < n; ++v)
+      bias[v] *= keep[v];
     std::vector<int> blame;
     runOnce(kind, lazy, bias, blame);
     if (!any && !blame.empty() && repairRounds > 0)

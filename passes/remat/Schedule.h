@@ -108,6 +108,17 @@ Schedule chenSqrtN(const Graph &g);
 bool greedy(const Graph &g, int64_t budget, Schedule &out, double seconds = 0,
             int repairRounds = 16);
 
+/// Lifetime splitting (Split.cpp): from the no-remat lifetimes, while a
+/// step is over the budget, cut the lifetime across it that removes the most
+/// over-budget memory per recomputed cost into a first part and a
+/// recomputation (at the next use, or earlier where the inputs are still in
+/// memory), with at most `copies` computations per node. Returns false when
+/// no split helps before the budget is met. `bias` (empty, or one factor
+/// per node) scales the split scores: greedy() runs it as more variants,
+/// and in its restarts with random factors.
+bool splitLifetimes(const Graph &g, int64_t budget, int copies, Schedule &out,
+                    const std::vector<double> &bias = {});
+
 /// Share of an exact method's time limit spent on its greedy warm start.
 constexpr double kWarmStartShare = 0.25;
 
