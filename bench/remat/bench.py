@@ -11,7 +11,11 @@ peak / budget. Writes bench/remat/results.json and prints a markdown table (with
 date and commit) for docs/benchmarks.md.
 
     /usr/bin/python3 bench/remat/bench.py [--time-limit 60] [--models resnet18,...]
-                                          [--instances DIR] [--quick]
+                                          [--instances DIR] [--quick] [--large]
+
+--large runs the paper's large random layered graphs instead (RL500, RL1000; no training
+graphs) and writes bench/remat/results_large.json. bench/remat/table.py turns either file
+into the table of docs/benchmarks.md.
 """
 
 import argparse
@@ -32,6 +36,8 @@ INSTANCES = ["random_layered_n100_w0.27_nlv0.75_ed0.2_scd0.14.json",
              "VGG16__MLSys__256__224_224_3__train_nx.json",
              "MobileNet__MLSys__512__224_224_3__train_nx.json",
              "ResNet50__MLSys__256__224_224_3__train_nx.json"]
+LARGE_INSTANCES = ["random_layered_n500_w0.36_nlv0.75_ed0.2_scd0.14.json",
+                   "random_layered_n1000_w0.31_nlv0.75_ed0.2_scd0.14.json"]
 LOSS = {"resnet18": "cross-entropy", "transformer_encoder": "mse",
         "gpt_block": "cross-entropy", "mlp": "cross-entropy"}
 
@@ -71,19 +77,22 @@ def main():
     ap.add_argument("--batch", type=int, default=8, help="batch size of our training graphs")
     ap.add_argument("--workdir", default=os.path.join(REPO, "build", "bench-remat"))
     ap.add_argument("--quick", action="store_true", help="5 s limit, RL100 and one model")
+    ap.add_argument("--large", action="store_true", help="RL500 and RL1000 only")
     a = ap.parse_args()
     if a.quick:
         a.time_limit, a.models = 5, "gpt_block"
+    if a.large:
+        a.models = ""
     graphs = [training_graph(m, a.workdir, a.batch) for m in a.models.split(",") if m]
     if os.path.isdir(a.instances):
-        for f in INSTANCES[:1] if a.quick else INSTANCES:
+        for f in INSTANCES[:1] if a.quick else LARGE_INSTANCES if a.large else INSTANCES:
             p = os.path.join(a.instances, f)
             if os.path.exists(p):
                 graphs.append(p)
     else:
         print("note: no instances at %s (pass --instances)" % a.instances, file=sys.stderr)
-    out_json = os.path.join(HERE, "results.json") if not a.quick else \
-        os.path.join(a.workdir, "results.json")
+    out_json = os.path.join(a.workdir, "results.json") if a.quick else \
+        os.path.join(HERE, "results_large.json" if a.large else "results.json")
     cmd = [os.path.join(BIN, "tessera-remat-bench"), "--budgets=" + a.budgets,
            "--time-limit=%g" % a.time_limit, "--json=" + out_json] + graphs
     subprocess.run(cmd, check=True)

@@ -567,7 +567,8 @@ bool greedy(const Graph &g, int64_t budget, Schedule &out, double seconds,
   // Four eviction scores, each with dead values freed at once or kept until
   // memory is needed (then they go first): kept values spare the
   // recomputation cascades of later evictions.
-  for (int round = 0; round <= repairRounds && !any; ++round) {
+  // Repair rounds run only while nothing fits (the split schedules included).
+  for (int round = 0; round <= repairRounds && (round == 0 || !any); ++round) {
     if (round > 4 && elapsed() >= seconds)
       break;
     std::vector<int> blame, firstBlame;

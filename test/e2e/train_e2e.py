@@ -28,7 +28,8 @@ ONNX exporter does, so that the exported initializers are the module's parameter
      at their update) is compiled twice, plainly and with --memory-budget set to P% of the
      remat graph's no-remat peak (raised to halfway between the lower bound and the peak
      where the step's own outputs dominate); the outputs must be bitwise identical (same ops, same order of
-     reduction), the remat summary printed, and the remat plan's peak measured too.
+     reduction), the remat summary printed, the remat plan's peak measured too, and the
+     rematerialized arena within the budget.
 `--models ops` runs the single-op cases of grad_ops.py (steps 1-3 and 5, mean squared
 error): one per gradient rule the models above do not reach.
 Losses: cross-entropy on classifier logits (probability targets: one-hot rows), mean squared
@@ -355,9 +356,12 @@ def check_model(name, workdir, budget, method, log):
         # Without --emit-gradients: gradients die at their update, as in training.
         plain = [a for a in base if a != "--emit-gradients"]
         ptsr = os.path.join(d, "train_plain.tsr")
-        run(plain + ["-o", ptsr])
+        preport = os.path.join(d, "memory_plain.txt")
+        run(plain + ["-o", ptsr, "--memory-report=" + preport])
         pdir = os.path.join(d, "out_plain")
-        run([os.path.join(BIN, "tessera-run"), ptsr, "-o", pdir] + args)
+        pstats = run([os.path.join(BIN, "tessera-run"), ptsr, "-o", pdir, "--memory-stats"]
+                     + args)
+        ppred, _ = memory_check(preport, pstats)
         gpath = os.path.join(d, "graph.json")
         run(plain + ["--remat-dump-graph=" + gpath, "--emit=linalg", "-o", os.devnull])
         peak, lower = graph_peaks(gpath)
@@ -379,6 +383,9 @@ def check_model(name, workdir, budget, method, log):
         if rpred != rmeas:
             problems.append("remat: memory plan predicts %d bytes, high-water mark %d"
                             % (rpred, rmeas))
+        if rpred > limit:
+            problems.append("remat: the arena (%d bytes) is above the budget (%d bytes)"
+                            % (rpred, limit))
         _, routs = signature(rtsr)
         for n, _ in routs:
             f = caselib.sanitize(n) + ".npy"
@@ -388,8 +395,9 @@ def check_model(name, workdir, budget, method, log):
                 problems.append("remat changed output '%s' (max diff %.3g)"
                                 % (n, float(np.max(np.abs(a - b)))))
         if summary:
-            note += "; budget %d B (%s of %d, lower bound %d): %s; arena %d -> %d B (%.1fs)" % (
-                limit, budget, peak, lower, summary[0].split(": ", 2)[-1], predicted, rpred,
+            note += ("; budget %d B (%s of %d, lower bound %d): %s; arena of the plain step "
+                     "%d B, rematerialized %d B (%.1fs)") % (
+                limit, budget, peak, lower, summary[0].split(": ", 2)[-1], ppred, rpred,
                 time.time() - t0)
     return problems, note
 

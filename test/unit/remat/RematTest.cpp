@@ -261,3 +261,17 @@ TEST(RematBaselines, LifetimeSplittingStaysWithinTheBudgetOnRandomGraphs) {
   }
   EXPECT_GE(found, 4);
 }
+
+TEST(RematBaselines, GreedyKeepsTheCheapestConstruction) {
+  // On a training-shaped graph eviction beats splitting; greedy() runs both
+  // and keeps the cheaper schedule.
+  Graph g = trainingGraph(8);
+  const int64_t budget = evaluate(g, noRemat(g)).peak * 70 / 100;
+  Schedule split, best;
+  ASSERT_TRUE(splitLifetimes(g, budget, 2, split));
+  ASSERT_TRUE(greedy(g, budget, best));
+  Evaluation es = evaluate(g, split), eb = evaluate(g, best);
+  ASSERT_TRUE(eb.valid) << eb.error;
+  EXPECT_LE(eb.peak, budget);
+  EXPECT_LT(eb.cost, es.cost);
+}
