@@ -9,6 +9,7 @@
 #include "passes/derive/Passes.h"
 #include "passes/graph/Passes.h"
 #include "passes/remat/Passes.h"
+#include "passes/shard/Passes.h"
 #include "passes/autodiff/Passes.h"
 #include "passes/memory/Passes.h"
 
@@ -353,6 +354,7 @@ void registerTesseraPassesAndPipelines() {
   registerTesseraDerivePasses();
   registerTesseraGraphPasses();
   registerTesseraRematPasses();
+  registerTesseraShardPasses();
   registerTesseraAutodiffPasses();
   registerTesseraMemoryPasses();
   registerTesseraCPUPasses();

@@ -1,0 +1,41 @@
+//===- Passes.td - sharding (GSPMD) ------------------------*- tablegen -*-===//
+#ifndef TESSERA_SHARD_PASSES_TD
+#define TESSERA_SHARD_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def TesseraShardPropagate : Pass<"tessera-shard-propagate", "mlir::ModuleOp"> {
+  let summary = "Propagate tensor shardings over a device mesh (GSPMD)";
+  let description = [{
+    The mesh is an upstream `shard.grid` (named axes from its
+    `tessera.axis_names` string array, else `axis0`, `axis1`, ...). User
+    shardings come from `shard.shard %x to %s` annotations (`%s` a
+    `shard.sharding` on that grid) and from `tessera.sharding` string
+    attributes on function arguments: in square brackets, per tensor dim
+    the mesh axes it is split along in braces, major first (`{data}` then
+    `{}` for a matrix split by rows along `data`). They are fixed.
+
+    Every tessera op has a sharding rule from a registry: its operand and
+    result dims map to factors (batch, rows, columns, contraction, ...)
+    that are parallel, reductions (a sharded contraction leaves a partial
+    sum on the result) or must stay whole (a softmax axis, a concat axis).
+    Forward and backward sweeps run to a fixpoint: each op gathers the mesh
+    axes its factors have on the tensors already sharded, resolves
+    disagreements by the communication cost model (the candidate that
+    leaves the fewest bytes to reshard wins; user shardings first), and
+    refines its unsharded tensors (dims already sharded never change, so it
+    terminates).
+
+    Every op gets `tessera.sharding` (one string per result, with
+    `partial{axes}` for partial sums) and, where an operand's sharding is not
+    what the op's rule asks for, `tessera.reshard` (per operand, "" when it
+    needs none). `report` writes the table (- for stdout).
+  }];
+  let options = [
+    Option<"report", "report", "std::string", "\"\"",
+           "Write the sharding report here ('-' = stdout)">,
+  ];
+  let dependentDialects = ["mlir::shard::ShardDialect"];
+}
+
+#endif
