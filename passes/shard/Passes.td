@@ -38,4 +38,29 @@ def TesseraShardPropagate : Pass<"tessera-shard-propagate", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::shard::ShardDialect"];
 }
 
+def TesseraShardPartition : Pass<"tessera-shard-partition", "mlir::ModuleOp"> {
+  let summary = "Turn a sharded program into one SPMD program with explicit "
+                "collectives";
+  let description = [{
+    Runs after `tessera-shard-propagate`. Every value becomes its local
+    shard (sharded dims divided by their mesh axes' sizes; uneven splits are
+    an error), function arguments and results included. Where an operand's
+    sharding is not what its op's rule asks for, the reshard is made
+    explicit with upstream collectives: a partial sum becomes
+    `shard.all_reduce` (before any use: a bias added to a partial sum
+    would be added once per device), a split the op cannot use becomes
+    `shard.all_gather`, a split it wants on a whole tensor `shard.all_slice`
+    (no communication), and a split moving between dims a gather then a
+    slice. Function results leave complete (partial sums reduced) and keep
+    the sharding in their `tessera.sharding` attribute. A `reduce_mean` over
+    a split dim is scaled so that its partial sum is the global mean.
+    Sharded constants stay whole and are sliced where used. The function
+    gets `tessera.spmd = "@mesh"`.
+
+    Not yet: spatial (halo) splits of convolutions and pooling, which are an
+    error naming the op.
+  }];
+  let dependentDialects = ["mlir::shard::ShardDialect"];
+}
+
 #endif

@@ -1,0 +1,305 @@
+//===- passes/shard/Partition.cpp - SPMD partitioning ---------------------===//
+//
+// After propagation every value has a sharding (its `tessera.sharding`
+// attribute). Partitioning keeps the ops and makes each value its local
+// shard: types shrink along split dims, and the reshards between what a
+// value is and what its user's rule asks for become upstream shard
+// collectives. What each operand must be is computed once, from the
+// propagated shardings, before anything changes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/shard/Passes.h"
+#include "passes/shard/Sharding.h"
+
+#include "dialects/Graph/TesseraDialect.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Shard/IR/ShardOps.h"
+#include "mlir/IR/Builders.h"
+
+namespace tessera {
+#define GEN_PASS_DEF_TESSERASHARDPARTITION
+#include "passes/shard/Passes.h.inc"
+} // namespace tessera
+
+using namespace mlir;
+
+namespace tessera {
+namespace {
+
+using namespace sharding;
+
+mlir::shard::ReductionKind reductionKind(const std::string &r) {
+  if (r == "max")
+    return mlir::shard::ReductionKind::Max;
+  if (r == "min")
+    return mlir::shard::ReductionKind::Min;
+  if (r == "prod")
+    return mlir::shard::ReductionKind::Product;
+  return mlir::shard::ReductionKind::Sum;
+}
+
+bool sameSplit(const Sharding &a, const Sharding &b) {
+  return a.dims == b.dims && a.partial.empty() && b.partial.empty();
+}
+
+struct TesseraShardPartitionPass
+    : public impl::TesseraShardPartitionBase<TesseraShardPartitionPass> {
+  using Base::Base;
+
+  const Mesh *mesh = nullptr;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    bool none = false;
+    FailureOr<Mesh> m = readMesh(module, none);
+    if (none)
+      return;
+    if (failed(m))
+      return signalPassFailure();
+    mesh = &*m;
+    for (auto fn : llvm::make_early_inc_range(module.getOps<func::FuncOp>()))
+      if (!fn.isExternal() && failed(runOnFunction(fn)))
+        return signalPassFailure();
+  }
+
+  /// The local shard type of a value of type `t` split as `s`.
+  FailureOr<RankedTensorType> localType(Operation *where, RankedTensorType t,
+                                        const Sharding &s) {
+    SmallVector<int64_t> shape(t.getShape());
+    for (size_t d = 0; d < s.dims.size() && d < shape.size(); ++d) {
+      int64_t n = mesh->devices(s.dims[d]);
+      if (n == 1)
+        continue;
+      if (ShapedType::isDynamic(shape[d]) || shape[d] % n) {
+        where->emitError("tessera-shard-partition: dim ")
+            << d << " of " << t << " does not split evenly over " << n
+            << " devices";
+        return failure();
+      }
+      shape[d] /= n;
+    }
+    return t.clone(shape);
+  }
+
+  /// Turns `v` (split as `have`) into `want`'s split with collectives
+  /// inserted at `b`.
+  Value reshard(OpBuilder &b, Location loc, Value v, Sharding have,
+                const Sharding &want) {
+    auto sym = FlatSymbolRefAttr::get(b.getContext(), mesh->sym);
+    auto axesAttr = [&](ArrayRef<int> axes) {
+      SmallVector<int16_t> a(axes.begin(), axes.end());
+      return b.getDenseI16ArrayAttr(a);
+    };
+    if (!have.partial.empty()) {
+      v = mlir::shard::AllReduceOp::create(
+          b, loc, v.getType(), sym, axesAttr(have.partial), v,
+          mlir::shard::ReductionKindAttr::get(b.getContext(),
+                                              reductionKind(have.reduction)));
+      have.partial.clear();
+    }
+    for (size_t d = 0; d < have.dims.size(); ++d) {
+      if (have.dims[d].empty() || have.dims[d] == want.dims[d])
+        continue;
+      auto t = cast<RankedTensorType>(v.getType());
+      SmallVector<int64_t> shape(t.getShape());
+      shape[d] *= mesh->devices(have.dims[d]);
+      v = mlir::shard::AllGatherOp::create(b, loc, t.clone(shape), sym,
+                                           axesAttr(have.dims[d]), v,
+                                           b.getIndexAttr(d));
+      have.dims[d].clear();
+    }
+    for (size_t d = 0; d < have.dims.size(); ++d) {
+      if (want.dims[d].empty() || have.dims[d] == want.dims[d])
+        continue;
+      auto t = cast<RankedTensorType>(v.getType());
+      SmallVector<int64_t> shape(t.getShape());
+      shape[d] /= mesh->devices(want.dims[d]);
+      v = mlir::shard::AllSliceOp::create(b, loc, t.clone(shape), sym,
+                                          axesAttr(want.dims[d]), v,
+                                          b.getIndexAttr(d));
+      have.dims[d] = want.dims[d];
+    }
+    return v;
+  }
+
+  LogicalResult runOnFunction(func::FuncOp fn) {
+    Propagator p(*mesh);
+    auto tensorTy = [](Value v) {
+      return dyn_cast<RankedTensorType>(v.getType());
+    };
+    auto readAttr = [&](StringAttr s, Value v, Operation *where) -> LogicalResult {
+      std::string err;
+      FailureOr<Sharding> parsed =
+          parse(*mesh, s.getValue(), tensorTy(v).getRank(), err);
+      if (failed(parsed))
+        return where->emitError("tessera-shard-partition: sharding '")
+               << s.getValue() << "': " << err;
+      p.sh[v] = *parsed;
+      return success();
+    };
+    bool any = false;
+    for (BlockArgument a : fn.getArguments())
+      if (auto s = fn.getArgAttrOfType<StringAttr>(a.getArgNumber(),
+                                                   "tessera.sharding")) {
+        if (!tensorTy(a) || failed(readAttr(s, a, fn)))
+          return failure();
+        any = true;
+      }
+    SmallVector<Operation *> ops;
+    for (Operation &op : fn.getBody().front())
+      ops.push_back(&op);
+    for (Operation *op : ops) {
+      auto arr = op->getAttrOfType<ArrayAttr>("tessera.sharding");
+      if (!arr)
+        continue;
+      any = true;
+      unsigned i = 0;
+      for (Value r : op->getResults()) {
+        if (!tensorTy(r))
+          continue;
+        auto s = i < arr.size() ? dyn_cast<StringAttr>(arr[i]) : StringAttr();
+        ++i;
+        if (!s || failed(readAttr(s, r, op)))
+          return op->emitError("tessera-shard-partition: bad tessera.sharding");
+      }
+    }
+    if (!any)
+      return fn.emitError("tessera-shard-partition: @")
+             << fn.getName() << " has no shardings: run "
+                "tessera-shard-propagate first";
+    // shard.shard is an annotation: its result is its source.
+    for (Operation *op : ops)
+      if (auto s = dyn_cast<mlir::shard::ShardOp>(op))
+        if (!p.sh.count(s.getResult()))
+          p.sh[s.getResult()] = p.get(s.getSrc());
+
+    // What every operand must be, from the propagated state.
+    llvm::DenseMap<Operation *, SmallVector<Sharding>> wants;
+    for (Operation *op : ops) {
+      if (isa<mlir::shard::ShardOp, mlir::shard::ShardingOp>(op))
+        continue;
+      SmallVector<Sharding> w;
+      const std::optional<OpRule> &r = p.rule(op);
+      SmallVector<Axes> fa;
+      if (r)
+        fa = p.factorAxes(op, *r);
+      for (unsigned i = 0; i < op->getNumOperands(); ++i) {
+        Value v = op->getOperand(i);
+        Sharding s;
+        if (auto t = tensorTy(v))
+          s.dims.resize(t.getRank());
+        if (isa<func::ReturnOp>(op)) {
+          s.dims = p.get(v).dims; // leave as split, complete
+        } else if (r) {
+          for (size_t d = 0; d < s.dims.size(); ++d) {
+            int f = r->operands[i][d];
+            if (f < 0)
+              continue;
+            if (r->kind[f] == FactorKind::Halo && !fa[f].empty())
+              return op->emitError("tessera-shard-partition: ")
+                     << op->getName()
+                     << " is split along a spatial dim; halo exchange is "
+                        "not supported yet";
+            s.dims[d] = fa[f];
+          }
+        }
+        w.push_back(s);
+      }
+      wants[op] = std::move(w);
+    }
+    auto have = [&](Value v) {
+      Sharding s = p.get(v);
+      if (auto c = v.getDefiningOp(); c && isa<ConstantOp>(c)) {
+        s.dims.assign(s.dims.size(), Axes()); // constants stay whole
+        s.partial.clear();
+      }
+      return s;
+    };
+    // Results' local types (constants keep theirs).
+    llvm::DenseMap<Value, Type> local;
+    for (BlockArgument a : fn.getArguments())
+      if (auto t = tensorTy(a)) {
+        auto lt = localType(fn, t, p.get(a));
+        if (failed(lt))
+          return failure();
+        local[a] = *lt;
+      }
+    for (Operation *op : ops) {
+      if (isa<ConstantOp, mlir::shard::ShardOp>(op))
+        continue;
+      for (Value r : op->getResults())
+        if (auto t = tensorTy(r)) {
+          auto lt = localType(op, t, p.get(r));
+          if (failed(lt))
+            return failure();
+          local[r] = *lt;
+        }
+    }
+    // Snapshot operand states before rewriting.
+    llvm::DenseMap<std::pair<Operation *, unsigned>, Sharding> haves;
+    for (Operation *op : ops)
+      for (unsigned i = 0; i < op->getNumOperands(); ++i)
+        if (tensorTy(op->getOperand(i)))
+          haves[{op, i}] = have(op->getOperand(i));
+
+    // Rewrite in place.
+    OpBuilder b(fn.getContext());
+    for (auto [v, t] : local)
+      v.setType(t);
+    for (Operation *op : ops) {
+      if (auto s = dyn_cast<mlir::shard::ShardOp>(op)) {
+        s.getResult().replaceAllUsesWith(s.getSrc());
+        continue;
+      }
+      op->removeAttr("tessera.reshard"); // made explicit below
+      auto it = wants.find(op);
+      if (it == wants.end())
+        continue;
+      b.setInsertionPoint(op);
+      for (unsigned i = 0; i < op->getNumOperands(); ++i) {
+        if (!tensorTy(op->getOperand(i)))
+          continue;
+        const Sharding &h = haves[{op, i}], &w = it->second[i];
+        if (sameSplit(h, w))
+          continue;
+        op->setOperand(i, reshard(b, op->getLoc(), op->getOperand(i), h, w));
+      }
+      // A mean over split dims: each device's mean is over its slice; the
+      // partial sum of means / devices is the global mean.
+      if (auto rm = dyn_cast<ReduceMeanOp>(op)) {
+        int64_t n = 1;
+        const Sharding &in = it->second[0];
+        for (int64_t a : rm.getAxes())
+          n *= mesh->devices(in.dims[a]);
+        if (n > 1) {
+          b.setInsertionPointAfter(op);
+          auto et = cast<RankedTensorType>(rm.getType()).getElementType();
+          auto st = RankedTensorType::get({1}, et);
+          Value c = ConstantOp::create(
+              b, op->getLoc(), st,
+              DenseElementsAttr::get(st, b.getFloatAttr(et, 1.0 / n).getValue()));
+          auto mul = MulOp::create(b, op->getLoc(), rm.getType(), rm.getResult(), c);
+          rm.getResult().replaceAllUsesExcept(mul.getResult(), mul);
+          mul->setAttr("tessera.sharding", op->getAttr("tessera.sharding"));
+        }
+      }
+    }
+    for (Operation *op : llvm::reverse(ops))
+      if (isa<mlir::shard::ShardOp>(op) ||
+          (isa<mlir::shard::ShardingOp>(op) && op->use_empty()))
+        op->erase();
+    // The function's signature follows its arguments and results.
+    auto ret = cast<func::ReturnOp>(fn.getBody().front().getTerminator());
+    fn.setType(FunctionType::get(fn.getContext(),
+                                 fn.getBody().front().getArgumentTypes(),
+                                 ret.getOperandTypes()));
+    fn->setAttr("tessera.spmd",
+                FlatSymbolRefAttr::get(fn.getContext(), mesh->sym));
+    return success();
+  }
+};
+
+} // namespace
+} // namespace tessera
