@@ -15,6 +15,8 @@
 #include "tessera/Artifact.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Shard/IR/ShardDialect.h"
+#include "mlir/Dialect/Shard/IR/ShardOps.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinDialect.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
@@ -41,6 +43,8 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <fstream>
+#include <set>
 #include <cstring>
 #include <mutex>
 
@@ -214,6 +218,104 @@ bool buildManifest(ModuleOp module, const CompileOptions &opts,
   return true;
 }
 
+/// --mesh and --shard-spec: a shard.grid named @mesh with the axes' names,
+/// `tessera.sharding` on named inputs and `tessera.user_sharding` on named
+/// weights (constants: by resource key or location name). The sharding
+/// strings are checked by tessera-shard-propagate.
+bool applyShardSpec(ModuleOp module, const CompileOptions &opts,
+                    std::string &err) {
+  MLIRContext *ctx = module.getContext();
+  ctx->getOrLoadDialect<mlir::shard::ShardDialect>();
+  SmallVector<int64_t> shape;
+  SmallVector<Attribute> names;
+  SmallVector<StringRef> parts;
+  StringRef(opts.mesh).split(parts, ',', -1, false);
+  OpBuilder b(ctx);
+  std::set<std::string> seen;
+  for (StringRef part : parts) {
+    auto [name, size] = part.trim().split('=');
+    int64_t n = 0;
+    if (name.empty() || size.getAsInteger(10, n) || n <= 0 ||
+        !seen.insert(name.str()).second) {
+      err = "--mesh='" + opts.mesh +
+            "': expected NAME=SIZE[,NAME=SIZE...] with distinct names and "
+            "positive sizes (e.g. data=2,model=4)";
+      return false;
+    }
+    shape.push_back(n);
+    names.push_back(b.getStringAttr(name));
+  }
+  if (shape.empty()) {
+    err = "--mesh is empty";
+    return false;
+  }
+  if (module.lookupSymbol("mesh")) {
+    err = "the module already has a symbol named 'mesh'";
+    return false;
+  }
+  b.setInsertionPointToStart(module.getBody());
+  auto grid = mlir::shard::GridOp::create(b, module.getLoc(), "mesh", shape);
+  grid->setAttr("tessera.axis_names", b.getArrayAttr(names));
+  if (opts.shardSpec.empty())
+    return true;
+  std::ifstream in(opts.shardSpec);
+  if (!in) {
+    err = "cannot read --shard-spec '" + opts.shardSpec + "'";
+    return false;
+  }
+  nlohmann::json spec = nlohmann::json::parse(in, nullptr, false);
+  if (spec.is_discarded() || !spec.is_object()) {
+    err = "--shard-spec '" + opts.shardSpec +
+          "' is not a JSON object of name -> sharding (e.g. {\"x\": "
+          "\"[{data}, {}]\"})";
+    return false;
+  }
+  auto fn = module.lookupSymbol<func::FuncOp>("main");
+  if (!fn) {
+    err = "--shard-spec: the module has no @main";
+    return false;
+  }
+  std::map<std::string, std::function<void(StringAttr)>> targets;
+  for (unsigned i = 0; i < fn.getNumArguments(); ++i)
+    if (auto n = fn.getArgAttrOfType<StringAttr>(i, "tessera.name"))
+      targets[n.str()] = [fn, i](StringAttr s) mutable {
+        fn.setArgAttr(i, "tessera.sharding", s);
+      };
+  fn.walk([&](ConstantOp c) {
+    std::string name;
+    if (auto r = dyn_cast<DenseResourceElementsAttr>(c.getValue()))
+      name = r.getRawHandle().getKey().str();
+    else if (auto nl = dyn_cast<NameLoc>(c.getLoc()))
+      name = nl.getName().str();
+    if (!name.empty())
+      targets[name] = [c](StringAttr s) mutable {
+        c->setAttr("tessera.user_sharding", s);
+      };
+  });
+  for (auto &[name, value] : spec.items()) {
+    if (!value.is_string()) {
+      err = "--shard-spec: the sharding of '" + name + "' must be a string";
+      return false;
+    }
+    auto it = targets.find(name);
+    if (it == targets.end()) {
+      err = "--shard-spec: no input or weight named '" + name + "' (";
+      size_t k = 0;
+      for (auto &[n, f] : targets) {
+        if (k++ == 12) {
+          err += ", ...";
+          break;
+        }
+        err += (k > 1 ? ", " : "") + n;
+      }
+      err += ")";
+      return false;
+    }
+    it->second(b.getStringAttr(value.get<std::string>()));
+  }
+  return true;
+}
+
 bool writeText(const std::string &path, const std::string &text) {
   if (path == "-") {
     llvm::outs() << text;
@@ -367,16 +469,16 @@ int compile(const CompileOptions &opts) {
                  << "' (supported: cpu, cuda)\n";
     return 1;
   }
-  static const char *kCpuEmits[] = {"artifact", "tessera", "linalg", "llvm",
-                                    "object",   "so"};
-  static const char *kCudaEmits[] = {"artifact", "tessera", "linalg", "gpu",
-                                     "ptx"};
+  static const char *kCpuEmits[] = {"artifact", "tessera", "spmd", "linalg",
+                                    "llvm",     "object",  "so"};
+  static const char *kCudaEmits[] = {"artifact", "tessera", "spmd", "linalg",
+                                     "gpu",      "ptx"};
   if (cuda ? !llvm::is_contained(kCudaEmits, opts.emit)
            : !llvm::is_contained(kCpuEmits, opts.emit)) {
     llvm::errs() << "tessera-compile: error: --emit=" << opts.emit
                  << " is not available for --target=" << opts.target << " ("
-                 << (cuda ? "artifact, tessera, linalg, gpu, ptx"
-                          : "artifact, tessera, linalg, llvm, object, so")
+                 << (cuda ? "artifact, tessera, spmd, linalg, gpu, ptx"
+                          : "artifact, tessera, spmd, linalg, llvm, object, so")
                  << ")\n";
     return 1;
   }
@@ -444,9 +546,17 @@ int compile(const CompileOptions &opts) {
       return 1;
     }
   }
+  if (opts.mesh.empty() &&
+      (opts.emit == "spmd" || !opts.shardSpec.empty() ||
+       !opts.shardReport.empty())) {
+    llvm::errs() << "tessera-compile: error: --emit=spmd, --shard-spec and "
+                    "--shard-report need --mesh\n";
+    return 1;
+  }
   // Paths go into pass-option text, whose syntax these characters break.
   for (auto [flag, path] :
-       {std::pair{"--derive-report", &derive.report},
+       {std::pair{"--shard-report", &opts.shardReport},
+        std::pair{"--derive-report", &derive.report},
         std::pair{"--memory-report", &opts.memoryReport},
         std::pair{"--memory-plot", &opts.memoryPlot},
         std::pair{"--remat-dump-graph", &opts.remat.dumpGraph}})
@@ -489,6 +599,13 @@ int compile(const CompileOptions &opts) {
     llvm::errs() << "tessera-compile: error: could not import '"
                  << opts.inputPath << "'\n";
     return 1;
+  }
+  if (!opts.mesh.empty()) {
+    std::string err;
+    if (!applyShardSpec(*module, opts, err)) {
+      llvm::errs() << "tessera-compile: error: " << err << "\n";
+      return 1;
+    }
   }
   if (opts.emit == "tessera")
     return writeText(opts.outputPath, printModule(*module)) ? 0 : 1;
@@ -584,6 +701,30 @@ int compile(const CompileOptions &opts) {
                        << cast<IntegerAttr>(plan.get("buffers")).getInt()
                        << " buffers\n";
       }
+    }
+    if (stage.name == "tessera-graph-cleanup" && !opts.mesh.empty()) {
+      // Sharding: propagate, then partition into one SPMD program.
+      PassManager spm(&ctx);
+      spm.enableVerifier(true);
+      std::string text = "tessera-shard-propagate";
+      if (!opts.shardReport.empty())
+        text += "{report=" + opts.shardReport + "}";
+      text += ",tessera-shard-partition,canonicalize";
+      if (!addPipelineText(spm, text, err)) {
+        llvm::errs() << "tessera-compile: internal error: sharding: " << err
+                     << "\n";
+        return 1;
+      }
+      if (!timer.step("tessera-shard", [&] { return succeeded(spm.run(*module)); })) {
+        llvm::errs() << "tessera-compile: error: sharding failed\n";
+        return 1;
+      }
+      if (opts.emit == "spmd")
+        return writeText(opts.outputPath, printModule(*module)) ? 0 : 1;
+      llvm::errs() << "tessera-compile: error: running a partitioned program "
+                      "needs the multi-process runtime, which is not built "
+                      "yet; --emit=spmd writes the SPMD program\n";
+      return 1;
     }
     if (stage.name == "tessera-lower-to-linalg") {
       std::string merr;

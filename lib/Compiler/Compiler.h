@@ -44,6 +44,10 @@ struct CompileOptions {
   /// --memory-report ("-" = stdout) and --memory-plot (SVG) of the CPU
   /// target's arena plan (tessera-plan-memory).
   std::string memoryReport, memoryPlot;
+  /// Sharding (issue 6): --mesh=NAME=SIZE[,NAME=SIZE...], --shard-spec (a
+  /// JSON object: input or weight name -> sharding string), --shard-report
+  /// ("-" = stdout). With a mesh, --emit=spmd writes the partitioned program.
+  std::string mesh, shardSpec, shardReport;
   bool verbose = true; ///< progress and timing lines on stderr
   bool verifyEach = false;
   std::string dumpDir; ///< if set, IR after each stage is written there

@@ -13,7 +13,10 @@ def TesseraShardPropagate : Pass<"tessera-shard-propagate", "mlir::ModuleOp"> {
     `shard.sharding` on that grid) and from `tessera.sharding` string
     attributes on function arguments: in square brackets, per tensor dim
     the mesh axes it is split along in braces, major first (`{data}` then
-    `{}` for a matrix split by rows along `data`). They are fixed.
+    `{}` for a matrix split by rows along `data`), and from the same
+    strings in a `tessera.user_sharding` attribute on an op (its first
+    result; `tessera-compile --shard-spec` marks named weights so). They are
+    fixed.
 
     Every tessera op has a sharding rule from a registry: its operand and
     result dims map to factors (batch, rows, columns, contraction, ...)

@@ -94,6 +94,24 @@ struct TesseraShardPropagatePass
       parsed->fixed = true;
       p.sh[a] = *parsed;
     }
+    // `tessera.user_sharding` on an op (tessera-compile --shard-spec puts it
+    // on named weights) fixes its first result.
+    WalkResult wu = fn.walk([&](Operation *op) -> WalkResult {
+      auto s = op->getAttrOfType<StringAttr>("tessera.user_sharding");
+      if (!s || op->getNumResults() == 0)
+        return WalkResult::advance();
+      std::string err;
+      FailureOr<Sharding> parsed =
+          parse(mesh, s.getValue(), rankOf(op->getResult(0)), err);
+      if (failed(parsed))
+        return op->emitError("tessera-shard-propagate: sharding '")
+               << s.getValue() << "': " << err;
+      parsed->fixed = true;
+      p.sh[op->getResult(0)] = *parsed;
+      return WalkResult::advance();
+    });
+    if (wu.wasInterrupted())
+      return failure();
     WalkResult wr = fn.walk([&](mlir::shard::ShardOp op) -> WalkResult {
       auto def = op.getSharding().getDefiningOp<mlir::shard::ShardingOp>();
       if (!def)

@@ -30,7 +30,8 @@ static cl::opt<std::string> cpu("cpu", cl::desc("Host CPU to tune for: native or
 static cl::opt<int> optLevel("O", cl::desc("LLVM optimisation level 0-3"),
                              cl::init(3), cl::Prefix, cl::cat(cat));
 static cl::opt<std::string> emit("emit",
-    cl::desc("What to write: artifact (default), tessera (imported IR), linalg; "
+    cl::desc("What to write: artifact (default), tessera (imported IR), spmd "
+             "(with --mesh: the partitioned program), linalg; "
              "cpu: llvm (LLVM dialect), object, so; cuda: gpu (kernels and host "
              "program), ptx"),
     cl::init("artifact"), cl::cat(cat));
@@ -102,6 +103,19 @@ static cl::opt<std::string> memoryPlot("memory-plot",
     cl::desc("Draw the memory plan (buffers over steps and offsets, live "
              "bytes) as an SVG file"),
     cl::value_desc("FILE.svg"), cl::cat(cat));
+static cl::opt<std::string> meshSpec("mesh",
+    cl::desc("Shard over a device mesh: NAME=SIZE[,NAME=SIZE...] (e.g. "
+             "data=2,model=4); propagation and partitioning run after the "
+             "graph cleanup"),
+    cl::cat(cat));
+static cl::opt<std::string> shardSpec("shard-spec",
+    cl::desc("--mesh: JSON object, input or weight name -> sharding, e.g. "
+             "{\"x\": \"[{data}, {}]\", \"0.weight\": \"[{model}, {}]\"}"),
+    cl::value_desc("FILE.json"), cl::cat(cat));
+static cl::opt<std::string> shardReport("shard-report",
+    cl::desc("--mesh: print every value's sharding and the reshards on "
+             "stdout, or write them to =FILE"),
+    cl::ValueOptional, cl::cat(cat));
 static cl::opt<bool> quiet("q", cl::desc("No progress/timing output"), cl::cat(cat));
 static cl::opt<std::string> dumpDir("dump-ir-dir",
     cl::desc("Write the IR after each pipeline stage into this directory"),
@@ -181,6 +195,10 @@ int main(int argc, char **argv) {
   if (memoryReport.getNumOccurrences())
     o.memoryReport = memoryReport.empty() ? std::string("-") : memoryReport;
   o.memoryPlot = memoryPlot;
+  o.mesh = meshSpec;
+  o.shardSpec = shardSpec;
+  if (shardReport.getNumOccurrences())
+    o.shardReport = shardReport.empty() ? std::string("-") : shardReport;
   o.verbose = !quiet;
   o.dumpDir = dumpDir;
   for (const std::string &s : inputShape) {
