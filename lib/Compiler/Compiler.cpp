@@ -700,6 +700,19 @@ int compile(const CompileOptions &opts) {
                        << "), "
                        << cast<IntegerAttr>(plan.get("buffers")).getInt()
                        << " buffers\n";
+        // The remat model counts tessera-level tensors; what lowering adds
+        // (padded copies, pooling-gradient windows) it does not see.
+        auto summary = fn->getAttrOfType<DictionaryAttr>("tessera.remat_summary");
+        if (auto budget = summary ? dyn_cast_or_null<IntegerAttr>(summary.get("budget"))
+                                  : IntegerAttr())
+          if (arena > budget.getInt())
+            llvm::errs() << "tessera-compile: warning: the planned arena ("
+                         << arena << " bytes) is above the memory budget ("
+                         << budget.getInt()
+                         << " bytes): the remat model counts tessera-level "
+                            "tensors, not the temporaries lowering adds "
+                            "(padded copies, pooling-gradient windows); see "
+                            "docs/training.md, 'Budget semantics'\n";
       }
     }
     if (stage.name == "tessera-graph-cleanup" && !opts.mesh.empty()) {

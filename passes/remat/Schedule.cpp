@@ -501,6 +501,49 @@ Schedule chenSqrtN(const Graph &g) {
   return ex.schedule;
 }
 
+void tightenEnds(const Graph &g, Schedule &s) {
+  const int k = static_cast<int>(s.steps.size());
+  std::vector<int> latest(g.size(), -1); // step of each node's newest copy
+  for (int j = 0; j < k; ++j)
+    s.steps[j].end = j + 1;
+  for (int j = 0; j < k; ++j) {
+    for (int p : g.nodes[s.steps[j].node].preds)
+      if (latest[p] >= 0)
+        s.steps[latest[p]].end = j + 1;
+    latest[s.steps[j].node] = j;
+  }
+  for (size_t v = 0; v < g.size(); ++v)
+    if (g.nodes[v].output && latest[v] >= 0)
+      s.steps[latest[v]].end = k;
+}
+
+void pruneRecomputes(const Graph &g, int64_t budget, Schedule &s) {
+  // Candidates: recomputation steps, the most expensive first.
+  std::vector<int> seen(g.size(), 0);
+  std::vector<std::pair<double, int>> order;
+  for (size_t j = 0; j < s.steps.size(); ++j)
+    if (seen[s.steps[j].node]++)
+      order.push_back({g.nodes[s.steps[j].node].cost, s.steps[j].node});
+  std::sort(order.begin(), order.end(), std::greater<>());
+  for (auto [cost, node] : order) {
+    // Drop the last recomputation of `node`; consumers read the copy before.
+    int last = -1, count = 0;
+    for (size_t j = 0; j < s.steps.size(); ++j)
+      if (s.steps[j].node == node) {
+        last = static_cast<int>(j);
+        ++count;
+      }
+    if (count < 2)
+      continue;
+    Schedule t = s;
+    t.steps.erase(t.steps.begin() + last);
+    tightenEnds(g, t);
+    Evaluation ev = evaluate(g, t);
+    if (ev.valid && ev.peak <= budget)
+      s = std::move(t);
+  }
+}
+
 bool greedy(const Graph &g, int64_t budget, Schedule &out, double seconds,
             int repairRounds) {
   using Clock = std::chrono::steady_clock;
@@ -516,6 +559,22 @@ bool greedy(const Graph &g, int64_t budget, Schedule &out, double seconds,
   // computation found missing become ten times less likely to be evicted,
   // and the variants run again (a few repair rounds, then restarts).
   std::vector<double> keep(n, 1.0);
+  // Every schedule that fits is pruned (recomputations the others made
+  // unnecessary are dropped) and the cheapest kept.
+  auto offer = [&](Schedule cand) {
+    Evaluation ev = evaluate(g, cand);
+    if (!ev.valid || ev.peak > budget)
+      return;
+    if (ev.recomputes > 0) {
+      pruneRecomputes(g, budget, cand);
+      ev = evaluate(g, cand);
+    }
+    if (!any || ev.cost < bestCost) {
+      any = true;
+      bestCost = ev.cost;
+      out = std::move(cand);
+    }
+  };
   auto runOnce = [&](int kind, bool lazy, const std::vector<double> &bias,
                      std::vector<int> &blame) {
     Executor ex(g);
@@ -536,14 +595,7 @@ bool greedy(const Graph &g, int64_t budget, Schedule &out, double seconds,
       return;
     }
     ex.finish();
-    Evaluation ev = evaluate(g, ex.schedule);
-    if (!ev.valid || ev.peak > budget)
-      return;
-    if (!any || ev.cost < bestCost) {
-      any = true;
-      bestCost = ev.cost;
-      out = ex.schedule;
-    }
+    offer(std::move(ex.schedule));
   };
   auto elapsed = [&] {
     return std::chrono::duration<double>(Clock::now() - start).count();
@@ -555,14 +607,8 @@ bool greedy(const Graph &g, int64_t budget, Schedule &out, double seconds,
   // Lifetime splitting with two and three computations per node.
   for (int copies : {2, 3}) {
     Schedule split;
-    if (splitLifetimes(g, budget, copies, split)) {
-      Evaluation ev = evaluate(g, split);
-      if (!any || ev.cost < bestCost) {
-        any = true;
-        bestCost = ev.cost;
-        out = split;
-      }
-    }
+    if (splitLifetimes(g, budget, copies, split))
+      offer(std::move(split));
   }
   // Four eviction scores, each with dead values freed at once or kept until
   // memory is needed (then they go first): kept values spare the
@@ -595,14 +641,8 @@ bool greedy(const Graph &g, int64_t budget, Schedule &out, double seconds,
       bias[v] = std::exp(sigma * normal(rng));
     if (restart % 2) {
       Schedule split;
-      if (splitLifetimes(g, budget, 2 + lazy, split, bias)) {
-        Evaluation ev = evaluate(g, split);
-        if (!any || ev.cost < bestCost) {
-          any = true;
-          bestCost = ev.cost;
-          out = split;
-        }
-      }
+      if (splitLifetimes(g, budget, 2 + lazy, split, bias))
+        offer(std::move(split));
       continue;
     }
     for (int v = 0; v < n; ++v)

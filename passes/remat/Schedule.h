@@ -119,6 +119,15 @@ bool greedy(const Graph &g, int64_t budget, Schedule &out, double seconds = 0,
 bool splitLifetimes(const Graph &g, int64_t budget, int copies, Schedule &out,
                     const std::vector<double> &bias = {});
 
+/// Sets every step's end to just after its last reader (the newest copy of
+/// each input is the one read; outputs to the end): never more memory.
+void tightenEnds(const Graph &g, Schedule &s);
+
+/// Drops recomputations (most expensive first) that the schedule no longer
+/// needs: consumers read the copy before, and the result must stay valid
+/// and within `budget`.
+void pruneRecomputes(const Graph &g, int64_t budget, Schedule &s);
+
 /// Share of an exact method's time limit spent on its greedy warm start.
 constexpr double kWarmStartShare = 0.25;
 

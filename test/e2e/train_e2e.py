@@ -28,8 +28,9 @@ ONNX exporter does, so that the exported initializers are the module's parameter
      at their update) is compiled twice, plainly and with --memory-budget set to P% of the
      remat graph's no-remat peak (raised to halfway between the lower bound and the peak
      where the step's own outputs dominate); the outputs must be bitwise identical (same ops, same order of
-     reduction), the remat summary printed, the remat plan's peak measured too, and the
-     rematerialized arena within the budget.
+     reduction), the remat summary printed, the remat plan's peak measured too, and an
+     arena above the budget warned about by tessera-compile (the remat model does not see
+     lowering temporaries).
 `--models ops` runs the single-op cases of grad_ops.py (steps 1-3 and 5, mean squared
 error): one per gradient rule the models above do not reach.
 Losses: cross-entropy on classifier logits (probability targets: one-hot rows), mean squared
@@ -383,9 +384,12 @@ def check_model(name, workdir, budget, method, log):
         if rpred != rmeas:
             problems.append("remat: memory plan predicts %d bytes, high-water mark %d"
                             % (rpred, rmeas))
-        if rpred > limit:
-            problems.append("remat: the arena (%d bytes) is above the budget (%d bytes)"
-                            % (rpred, limit))
+        # The remat model does not see lowering temporaries: an arena above the
+        # budget must at least be reported by tessera-compile.
+        warned = "warning: the planned arena (%d bytes) is above the memory budget" % rpred
+        if rpred > limit and warned not in out:
+            problems.append("remat: the arena (%d bytes) is above the budget (%d bytes) "
+                            "and tessera-compile did not warn" % (rpred, limit))
         _, routs = signature(rtsr)
         for n, _ in routs:
             f = caselib.sanitize(n) + ".npy"
@@ -399,6 +403,8 @@ def check_model(name, workdir, budget, method, log):
                      "%d B, rematerialized %d B (%.1fs)") % (
                 limit, budget, peak, lower, summary[0].split(": ", 2)[-1], ppred, rpred,
                 time.time() - t0)
+            if rpred > limit:
+                note += " [arena above the budget: warned]"
     return problems, note
 
 
