@@ -232,6 +232,27 @@ struct Emitter {
       c = slice(c, {0, 0, 0, 0}, {xs[1], ws[0], ws[2], ws[3]});
     return transpose(c, {1, 0, 2, 3});
   }
+  /// Pooling backward: `win` [N*C, K, OH, OW] holds, per kernel offset (or
+  /// one channel for all), what each window sends back to its inputs; one
+  /// conv_transpose with `kernel` [K, 1, KH, KW] (stride `st`, pads `pd`)
+  /// scatters it onto the input, returned with the input's shape `xs`.
+  FailureOr<Value> poolBackward(Value win, Value kernel, ArrayRef<int64_t> xs,
+                                ArrayRef<int64_t> k, ArrayRef<int64_t> st,
+                                ArrayRef<int64_t> pd) {
+    Shape ws = shapeOf(win);
+    SmallVector<int64_t> op2;
+    for (int d = 0; d < 2; ++d)
+      op2.push_back(xs[2 + d] + pd[d] + pd[d + 2] -
+                    (st[d] * (ws[2 + d] - 1) + k[d]));
+    if (op2[0] < 0 || op2[1] < 0)
+      return failure();
+    Value back = ConvTransposeOp::create(
+        b, loc, ty({ws[0], 1, xs[2], xs[3]}, tt(win).getElementType()), win,
+        kernel, Value(), b.getDenseI64ArrayAttr(st),
+        b.getDenseI64ArrayAttr({1, 1}), b.getDenseI64ArrayAttr(pd),
+        b.getDenseI64ArrayAttr(op2), b.getI64IntegerAttr(1));
+    return reshape(back, xs);
+  }
   Value concat(ValueRange xs, int64_t axis) {
     Shape s = shapeOf(xs[0]);
     s[axis] = 0;
@@ -639,17 +660,10 @@ FailureOr<Contributions> vjp(Operation *op, Value g, Emitter &e,
     }
     int64_t nc = xs[0] * xs[1];
     Value gm = e.reshape(e.mul(g, scale), {nc, 1, gs[2], gs[3]});
-    SmallVector<int64_t> op2;
-    for (int d = 0; d < 2; ++d)
-      op2.push_back(xs[2 + d] + pd[d] + pd[d + 2] - (st[d] * (gs[2 + d] - 1) + k[d]));
-    if (op2[0] < 0 || op2[1] < 0)
+    FailureOr<Value> back = e.poolBackward(gm, kv, xs, k, st, pd);
+    if (failed(back))
       return failure();
-    Value back = ConvTransposeOp::create(
-        e.b, e.loc, e.ty({nc, 1, xs[2], xs[3]}, et), gm, kv, Value(),
-        e.b.getDenseI64ArrayAttr(st), e.b.getDenseI64ArrayAttr({1, 1}),
-        e.b.getDenseI64ArrayAttr(pd), e.b.getDenseI64ArrayAttr(op2),
-        e.b.getI64IntegerAttr(1));
-    give(0, e.reshape(back, xs));
+    give(0, *back);
   } else if (auto mp = dyn_cast<MaxPoolOp>(op)) {
     // Each kernel offset (i, j): the window element equal to the max, first
     // in row-major order as torch picks it, receives g. The masked
@@ -666,7 +680,6 @@ FailureOr<Contributions> vjp(Operation *op, Value g, Emitter &e,
     Value xp = e.reshape(x, {nc, 1, xs[2], xs[3]});
     xp = e.pad(xp, {0, 0, pd[0], pd[1]}, {0, 0, pd[2], pd[3]},
                -std::numeric_limits<double>::infinity());
-    Shape ps = shapeOf(xp);
     Value ym = e.reshape(y, {nc, 1, gs[2], gs[3]});
     Value gm = e.reshape(g, {nc, 1, gs[2], gs[3]});
     Value taken;
@@ -698,15 +711,10 @@ FailureOr<Contributions> vjp(Operation *op, Value g, Emitter &e,
                                   DenseElementsAttr::get(kt, ArrayRef(kern)));
     if (et != e.f32())
       kv = e.cast(kv, et);
-    SmallVector<int64_t> op2;
-    for (int d = 0; d < 2; ++d)
-      op2.push_back(ps[2 + d] - (st[d] * (gs[2 + d] - 1) + k[d]));
-    Value back = ConvTransposeOp::create(
-        e.b, e.loc, e.ty({nc, 1, xs[2], xs[3]}, et), stacked, kv, Value(),
-        e.b.getDenseI64ArrayAttr(st), e.b.getDenseI64ArrayAttr({1, 1}),
-        e.b.getDenseI64ArrayAttr(pd), e.b.getDenseI64ArrayAttr(op2),
-        e.b.getI64IntegerAttr(1));
-    give(0, e.reshape(back, xs));
+    FailureOr<Value> back = e.poolBackward(stacked, kv, xs, k, st, pd);
+    if (failed(back))
+      return failure();
+    give(0, *back);
   } else if (auto cst = dyn_cast<CastOp>(op)) {
     give(0, e.cast(g, tt(cst.getInput()).getElementType()));
   } else {
