@@ -92,34 +92,38 @@ struct TesseraShardPartitionPass
       SmallVector<int16_t> a(axes.begin(), axes.end());
       return b.getDenseI16ArrayAttr(a);
     };
-    if (!have.partial.empty()) {
-      v = mlir::shard::AllReduceOp::create(
-          b, loc, v.getType(), sym, axesAttr(have.partial), v,
-          mlir::shard::ReductionKindAttr::get(b.getContext(),
-                                              reductionKind(have.reduction)));
-      have.partial.clear();
-    }
-    for (size_t d = 0; d < have.dims.size(); ++d) {
-      if (have.dims[d].empty() || have.dims[d] == want.dims[d])
-        continue;
+    for (const ReshardStep &st : reshardSteps(have, want)) {
       auto t = cast<RankedTensorType>(v.getType());
       SmallVector<int64_t> shape(t.getShape());
-      shape[d] *= mesh->devices(have.dims[d]);
-      v = mlir::shard::AllGatherOp::create(b, loc, t.clone(shape), sym,
-                                           axesAttr(have.dims[d]), v,
-                                           b.getIndexAttr(d));
-      have.dims[d].clear();
-    }
-    for (size_t d = 0; d < have.dims.size(); ++d) {
-      if (want.dims[d].empty() || have.dims[d] == want.dims[d])
-        continue;
-      auto t = cast<RankedTensorType>(v.getType());
-      SmallVector<int64_t> shape(t.getShape());
-      shape[d] /= mesh->devices(want.dims[d]);
-      v = mlir::shard::AllSliceOp::create(b, loc, t.clone(shape), sym,
-                                          axesAttr(want.dims[d]), v,
-                                          b.getIndexAttr(d));
-      have.dims[d] = want.dims[d];
+      const int64_t n = mesh->devices(st.axes);
+      switch (st.kind) {
+      case ReshardStep::AllReduce:
+        v = mlir::shard::AllReduceOp::create(
+            b, loc, v.getType(), sym, axesAttr(st.axes), v,
+            mlir::shard::ReductionKindAttr::get(b.getContext(),
+                                                reductionKind(st.reduction)));
+        break;
+      case ReshardStep::AllToAll:
+        shape[st.dim] *= n;
+        shape[st.toDim] /= n;
+        v = mlir::shard::AllToAllOp::create(b, loc, t.clone(shape), sym,
+                                            axesAttr(st.axes), v,
+                                            b.getIndexAttr(st.toDim),
+                                            b.getIndexAttr(st.dim));
+        break;
+      case ReshardStep::AllGather:
+        shape[st.dim] *= n;
+        v = mlir::shard::AllGatherOp::create(b, loc, t.clone(shape), sym,
+                                             axesAttr(st.axes), v,
+                                             b.getIndexAttr(st.dim));
+        break;
+      case ReshardStep::Slice:
+        shape[st.dim] /= n;
+        v = mlir::shard::AllSliceOp::create(b, loc, t.clone(shape), sym,
+                                            axesAttr(st.axes), v,
+                                            b.getIndexAttr(st.dim));
+        break;
+      }
     }
     return v;
   }

@@ -170,6 +170,73 @@ inline FailureOr<Sharding> parse(const Mesh &m, StringRef s, int64_t rank,
   return out;
 }
 
+/// One collective of a reshard, in the order they run.
+struct ReshardStep {
+  enum Kind { AllReduce, AllToAll, AllGather, Slice } kind;
+  Axes axes;
+  int dim = 0, toDim = 0; // AllToAll: the axes move from dim to toDim
+  std::string reduction = "sum";
+};
+
+/// The collectives turning `have` into `want` (dims only; `want` has no
+/// partial axes): partial sums are reduced first; an axis that moves from
+/// one dim to another is one all-to-all (1/n of the data moves, where a
+/// gather and a slice would gather it whole); other splits that differ are
+/// gathered, then the wanted splits sliced (no communication).
+inline std::vector<ReshardStep> reshardSteps(Sharding have,
+                                             const Sharding &want) {
+  std::vector<ReshardStep> steps;
+  if (!have.partial.empty())
+    steps.push_back({ReshardStep::AllReduce, have.partial, 0, 0, have.reduction});
+  const size_t n = std::min(have.dims.size(), want.dims.size());
+  for (size_t a = 0; a < n; ++a) {
+    if (have.dims[a].empty() || have.dims[a] == want.dims[a] ||
+        !want.dims[a].empty())
+      continue;
+    for (size_t b = 0; b < n; ++b)
+      if (b != a && have.dims[b].empty() && want.dims[b] == have.dims[a]) {
+        steps.push_back({ReshardStep::AllToAll, have.dims[a], (int)a, (int)b});
+        have.dims[b] = have.dims[a];
+        have.dims[a].clear();
+        break;
+      }
+  }
+  for (size_t d = 0; d < n; ++d)
+    if (!have.dims[d].empty() && have.dims[d] != want.dims[d]) {
+      steps.push_back({ReshardStep::AllGather, have.dims[d], (int)d, 0});
+      have.dims[d].clear();
+    }
+  for (size_t d = 0; d < n; ++d)
+    if (!want.dims[d].empty() && have.dims[d] != want.dims[d])
+      steps.push_back({ReshardStep::Slice, want.dims[d], (int)d, 0});
+  return steps;
+}
+
+inline std::string stepsText(const Mesh &m,
+                             const std::vector<ReshardStep> &steps) {
+  std::string out;
+  for (const ReshardStep &s : steps) {
+    out += out.empty() ? "" : ", ";
+    switch (s.kind) {
+    case ReshardStep::AllReduce:
+      out += "all-reduce" + (s.reduction == "sum" ? "" : "-" + s.reduction) +
+             axesText(m, s.axes);
+      break;
+    case ReshardStep::AllToAll:
+      out += "all-to-all" + axesText(m, s.axes) + " dim " +
+             std::to_string(s.dim) + "->" + std::to_string(s.toDim);
+      break;
+    case ReshardStep::AllGather:
+      out += "all-gather" + axesText(m, s.axes) + " dim " + std::to_string(s.dim);
+      break;
+    case ReshardStep::Slice:
+      out += "slice" + axesText(m, s.axes) + " dim " + std::to_string(s.dim);
+      break;
+    }
+  }
+  return out;
+}
+
 struct Propagator {
   explicit Propagator(const Mesh &mesh) : mesh(mesh) {}
   const Mesh &mesh;
@@ -284,34 +351,21 @@ struct Propagator {
     return changed;
   }
 
-  /// What operand `i` of `op` must become for the op's rule, as text ("" if
-  /// it already is).
-  std::string reshard(Operation *op, const OpRule &r, unsigned i) {
+  /// What operand `i` of `op` must become for the op's rule.
+  Sharding wanted(Operation *op, const OpRule &r, unsigned i) {
     SmallVector<Axes> fa = factorAxes(op, r);
-    Value v = op->getOperand(i);
-    Sharding &s = get(v);
-    std::string out;
-    auto add = [&](const std::string &what) {
-      out += (out.empty() ? "" : ", ") + what;
-    };
-    if (!s.partial.empty())
-      add("all-reduce" + (s.reduction == "sum" ? "" : "-" + s.reduction) +
-          axesText(mesh, s.partial));
-    for (size_t d = 0; d < s.dims.size() && d < r.operands[i].size(); ++d) {
-      int f = r.operands[i][d];
-      Axes want = f >= 0 ? fa[f] : Axes();
-      if (s.dims[d] == want)
-        continue;
-      if (want.empty())
-        add("all-gather" + axesText(mesh, s.dims[d]) + " dim " +
-            std::to_string(d));
-      else if (s.dims[d].empty())
-        add("slice" + axesText(mesh, want) + " dim " + std::to_string(d));
-      else
-        add("all-to-all" + axesText(mesh, s.dims[d]) + "->" +
-            axesText(mesh, want) + " dim " + std::to_string(d));
-    }
-    return out;
+    Sharding w;
+    w.dims.resize(get(op->getOperand(i)).dims.size());
+    for (size_t d = 0; d < w.dims.size() && d < r.operands[i].size(); ++d)
+      if (r.operands[i][d] >= 0)
+        w.dims[d] = fa[r.operands[i][d]];
+    return w;
+  }
+
+  /// The reshard of operand `i` as text ("" when none is needed).
+  std::string reshard(Operation *op, const OpRule &r, unsigned i) {
+    return stepsText(mesh, reshardSteps(get(op->getOperand(i)),
+                                        wanted(op, r, i)));
   }
 };
 

@@ -100,3 +100,19 @@ func.func @partial_then_bias(%x: tensor<4x16xf32> {tessera.sharding = "[{}, {mod
   %z = tessera.add %y, %b : tensor<4x16xf32>, tensor<16xf32> -> tensor<4x16xf32>
   return %z : tensor<4x16xf32>
 }
+
+// -----
+
+// A split moving from one dim to another is one all-to-all (a softmax over
+// the split batch dim whose result is annotated split by columns).
+shard.grid @mesh(shape = 4) {tessera.axis_names = ["data"]}
+// CHECK-LABEL: func.func @move_split
+// CHECK: %[[T:.*]] = shard.all_to_all %arg0 on @mesh grid_axes = [0] split_axis = 1 concat_axis = 0 : tensor<2x16xf32> -> tensor<8x4xf32>
+// CHECK: tessera.softmax %[[T]] {{.*}} : tensor<8x4xf32>
+// CHECK-NOT: shard.all_gather
+func.func @move_split(%x: tensor<8x16xf32> {tessera.sharding = "[{data}, {}]"}) -> tensor<8x16xf32> {
+  %s = tessera.softmax %x {axis = 0 : i64} : tensor<8x16xf32>
+  %sh = shard.sharding @mesh split_axes = [[], [0]] : !shard.sharding
+  %r = shard.shard %s to %sh : tensor<8x16xf32>
+  return %r : tensor<8x16xf32>
+}

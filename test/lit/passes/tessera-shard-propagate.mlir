@@ -63,7 +63,7 @@ shard.grid @mesh(shape = 2x2) {tessera.axis_names = ["data", "model"]}
 func.func @conflict(%a: tensor<64x16xf32> {tessera.sharding = "[{}, {model}]"}, %b: tensor<16x1024xf32> {tessera.sharding = "[{data}, {}]"}) -> tensor<64x1024xf32> {
   %ar = tessera.relu %a : tensor<64x16xf32>
   %br = tessera.relu %b : tensor<16x1024xf32>
-  // CHECK: tessera.matmul {{.*}}tessera.reshard = ["all-to-all{model}->{data} dim 1", ""], tessera.sharding = ["[{}, {}] partial{data}"]
+  // CHECK: tessera.matmul {{.*}}tessera.reshard = ["all-gather{model} dim 1, slice{data} dim 1", ""], tessera.sharding = ["[{}, {}] partial{data}"]
   %c = tessera.matmul %ar, %br : tensor<64x16xf32>, tensor<16x1024xf32> -> tensor<64x1024xf32>
   return %c : tensor<64x1024xf32>
 }
@@ -93,4 +93,23 @@ func.func @conv_batch(%x: tensor<4x3x8x8xf32> {tessera.sharding = "[{data}, {}, 
   // CHECK: tessera.max_pool {{.*}}["[{data}, {}, {}, {}]"]
   %p = tessera.max_pool %c {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>} : tensor<4x6x8x8xf32> -> tensor<4x6x4x4xf32>
   return %p : tensor<4x6x4x4xf32>
+}
+
+// -----
+
+// More rules: an embedding lookup keeps the token split and takes the
+// table's column split; layer-norm gathers its normalized dim; concat keeps
+// its joined dim whole; a max over a split dim is a partial max.
+shard.grid @mesh(shape = 2x2) {tessera.axis_names = ["data", "model"]}
+// CHECK-LABEL: func.func @more_rules
+func.func @more_rules(%ids: tensor<4x8xi64> {tessera.sharding = "[{data}, {}]"}, %table: tensor<100x16xf32> {tessera.sharding = "[{}, {model}]"}, %y: tensor<4x8x16xf32>) -> (tensor<4x8x16xf32>, tensor<4x8x32xf32>, tensor<8x16xf32>) {
+  // CHECK: tessera.gather {{.*}}tessera.sharding = ["[{data}, {}, {model}]"]
+  %e = tessera.gather %table, %ids {axis = 0 : i64} : (tensor<100x16xf32>, tensor<4x8xi64>) -> tensor<4x8x16xf32>
+  // CHECK: tessera.layer_norm {{.*}}tessera.reshard = ["all-gather{model} dim 2"], tessera.sharding = ["[{data}, {}, {}]"]
+  %n = tessera.layer_norm %e {axis = 2 : i64, epsilon = 1.0e-05 : f64} : (tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  // CHECK: tessera.concat {{.*}}tessera.sharding = ["[{data}, {}, {}]"]
+  %c = tessera.concat %n, %y {axis = 2 : i64} : (tensor<4x8x16xf32>, tensor<4x8x16xf32>) -> tensor<4x8x32xf32>
+  // CHECK: tessera.reduce_max {{.*}}tessera.sharding = ["[{}, {model}] partial-max{data}"]
+  %m = tessera.reduce_max %e {axes = array<i64: 0>, keepdims = false} : tensor<4x8x16xf32> -> tensor<8x16xf32>
+  return %n, %c, %m : tensor<4x8x16xf32>, tensor<4x8x32xf32>, tensor<8x16xf32>
 }
