@@ -14,9 +14,12 @@
 
 #include "dialects/Graph/TesseraDialect.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Shard/IR/ShardOps.h"
 #include "mlir/IR/Builders.h"
+
+#include <limits>
 
 namespace tessera {
 #define GEN_PASS_DEF_TESSERASHARDPARTITION
@@ -128,6 +131,108 @@ struct TesseraShardPartitionPass
     return v;
   }
 
+  /// Halo exchange for `op` (conv or max_pool) whose input is split as
+  /// `in` along spatial dims: for each split dim, the last `lo` rows of a
+  /// device's slice go to the next device (shard.shift +1) and the first
+  /// `hi` rows to the previous one (shift -1); the first and last devices
+  /// fill theirs with the padding value (0, or -inf for max-pooling). The
+  /// op then runs without padding on that dim. Needs the slice to be the
+  /// stride times the output slice (windows do not straddle devices
+  /// unevenly) and halos no larger than a neighbour's slice.
+  LogicalResult exchangeHalos(OpBuilder &b, Operation *op, const Sharding &in) {
+    Location loc = op->getLoc();
+    auto sym = FlatSymbolRefAttr::get(b.getContext(), mesh->sym);
+    SmallVector<int64_t> pads, strides, kernel, dil;
+    bool isConv = isa<ConvOp>(op);
+    if (auto c = dyn_cast<ConvOp>(op)) {
+      pads.assign(c.getPads().begin(), c.getPads().end());
+      strides.assign(c.getStrides().begin(), c.getStrides().end());
+      dil.assign(c.getDilations().begin(), c.getDilations().end());
+      auto ws = cast<RankedTensorType>(c.getWeight().getType()).getShape();
+      kernel = {ws[2], ws[3]};
+    } else {
+      auto m = cast<MaxPoolOp>(op);
+      pads.assign(m.getPads().begin(), m.getPads().end());
+      strides.assign(m.getStrides().begin(), m.getStrides().end());
+      dil.assign(m.getDilations().begin(), m.getDilations().end());
+      kernel.assign(m.getKernel().begin(), m.getKernel().end());
+    }
+    Value x = op->getOperand(0);
+    auto outTy = cast<RankedTensorType>(op->getResult(0).getType());
+    bool any = false;
+    b.setInsertionPoint(op);
+    for (int d = 2; d < 4; ++d) {
+      if (d >= (int)in.dims.size() || in.dims[d].empty())
+        continue;
+      if (in.dims[d].size() != 1)
+        return op->emitError("tessera-shard-partition: a spatial dim split "
+                             "along several mesh axes is not supported");
+      const int axis = in.dims[d][0];
+      const int64_t n = mesh->shape[axis];
+      auto xt = cast<RankedTensorType>(x.getType());
+      const int64_t local = xt.getDimSize(d), outLocal = outTy.getDimSize(d);
+      const int64_t s = strides[d - 2], eff = (kernel[d - 2] - 1) * dil[d - 2] + 1;
+      const int64_t lo = pads[d - 2], hi = eff - s - pads[d - 2];
+      if (local != outLocal * s || hi < 0 || lo > local || hi > local)
+        return op->emitError("tessera-shard-partition: ")
+               << op->getName() << " split along dim " << d
+               << ": a slice of " << local << " rows for " << outLocal
+               << " output rows at stride " << s << " needs halos of " << lo
+               << " and " << hi << " rows, which this split cannot give";
+      Type et = xt.getElementType();
+      double fill = isConv ? 0.0 : -std::numeric_limits<double>::infinity();
+      Value idx = mlir::shard::ProcessMultiIndexOp::create(
+                      b, loc, TypeRange{b.getIndexType()}, sym,
+                      b.getDenseI16ArrayAttr({static_cast<int16_t>(axis)}))
+                      .getResult()[0];
+      auto edge = [&](int64_t k) {
+        return arith::CmpIOp::create(
+            b, loc, arith::CmpIPredicate::eq, idx,
+            arith::ConstantIndexOp::create(b, loc, k));
+      };
+      // Rows [start, start + count) of x along d, sent `offset` devices on.
+      auto halo = [&](int64_t start, int64_t count, int64_t offset,
+                      int64_t edgeDevice) -> Value {
+        SmallVector<int64_t> shape(xt.getShape()), starts(xt.getRank(), 0),
+            steps(xt.getRank(), 1);
+        shape[d] = count;
+        starts[d] = start;
+        auto ht = RankedTensorType::get(shape, et);
+        Value part = SliceOp::create(b, loc, ht, x,
+                                     b.getDenseI64ArrayAttr(starts),
+                                     b.getDenseI64ArrayAttr(steps));
+        Value moved = mlir::shard::ShiftOp::create(
+            b, loc, ht, sym,
+            b.getDenseI16ArrayAttr({static_cast<int16_t>(axis)}), part,
+            b.getIndexAttr(axis), b.getI64IntegerAttr(offset), UnitAttr());
+        Value pad = ConstantOp::create(
+            b, loc, ht,
+            DenseElementsAttr::get(ht, b.getFloatAttr(et, fill).getValue()));
+        return arith::SelectOp::create(b, loc, edge(edgeDevice), pad, moved);
+      };
+      SmallVector<Value> parts;
+      if (lo > 0)
+        parts.push_back(halo(local - lo, lo, 1, 0));
+      parts.push_back(x);
+      if (hi > 0)
+        parts.push_back(halo(0, hi, -1, n - 1));
+      if (parts.size() > 1) {
+        SmallVector<int64_t> shape(xt.getShape());
+        shape[d] += lo + hi;
+        x = ConcatOp::create(b, loc, RankedTensorType::get(shape, et), parts,
+                             b.getI64IntegerAttr(d));
+      }
+      pads[d - 2] = 0;
+      pads[d] = 0;
+      any = true;
+    }
+    if (any) {
+      op->setOperand(0, x);
+      op->setAttr("pads", b.getDenseI64ArrayAttr(pads));
+    }
+    return success();
+  }
+
   LogicalResult runOnFunction(func::FuncOp fn) {
     Propagator p(*mesh);
     auto tensorTy = [](Value v) {
@@ -201,11 +306,12 @@ struct TesseraShardPartitionPass
             int f = r->operands[i][d];
             if (f < 0)
               continue;
-            if (r->kind[f] == FactorKind::Halo && !fa[f].empty())
+            if (r->kind[f] == FactorKind::Halo && !fa[f].empty() &&
+                !isa<ConvOp, MaxPoolOp>(op))
               return op->emitError("tessera-shard-partition: ")
                      << op->getName()
                      << " is split along a spatial dim; halo exchange is "
-                        "not supported yet";
+                        "supported for conv and max_pool only";
             s.dims[d] = fa[f];
           }
         }
@@ -270,6 +376,12 @@ struct TesseraShardPartitionPass
           continue;
         op->setOperand(i, reshard(b, op->getLoc(), op->getOperand(i), h, w));
       }
+      // Spatial splits of convolutions and max-pooling: neighbours exchange
+      // the rows each window needs across the cut; the split dims' padding
+      // comes from the edge devices' halos.
+      if (isa<ConvOp, MaxPoolOp>(op) &&
+          failed(exchangeHalos(b, op, it->second[0])))
+        return failure();
       // A mean over split dims: each device's mean is over its slice; the
       // partial sum of means / devices is the global mean.
       if (auto rm = dyn_cast<ReduceMeanOp>(op)) {

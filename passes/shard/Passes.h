@@ -2,6 +2,7 @@
 #ifndef TESSERA_PASSES_SHARD_PASSES_H
 #define TESSERA_PASSES_SHARD_PASSES_H
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Shard/IR/ShardDialect.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"

@@ -60,10 +60,15 @@ def TesseraShardPartition : Pass<"tessera-shard-partition", "mlir::ModuleOp"> {
     Sharded constants stay whole and are sliced where used. The function
     gets `tessera.spmd = "@mesh"`.
 
-    Not yet: spatial (halo) splits of convolutions and pooling, which are an
-    error naming the op.
+    Spatial splits of `conv` and `max_pool` exchange halos: each device
+    sends the rows the next device's windows need (`shard.shift` by +1 and
+    -1 along the mesh axis, selected against the padding value on the edge
+    devices, `shard.process_multi_index`) and the op runs unpadded on its
+    slice with the halos concatenated. Other spatial splits (avg_pool) are
+    an error naming the op.
   }];
-  let dependentDialects = ["mlir::shard::ShardDialect"];
+  let dependentDialects = ["mlir::shard::ShardDialect",
+                           "mlir::arith::ArithDialect"];
 }
 
 #endif

@@ -116,3 +116,35 @@ func.func @move_split(%x: tensor<8x16xf32> {tessera.sharding = "[{data}, {}]"}) 
   %r = shard.shard %s to %sh : tensor<8x16xf32>
   return %r : tensor<8x16xf32>
 }
+
+// -----
+
+// Spatial partitioning: a conv (3x3, pad 1) and a max-pool (3x3, stride 2,
+// pad 1) split by rows over two devices. The conv receives one row from
+// each neighbour (shift +1 and -1), the pool one row from above; the edge
+// devices use the padding value instead (0 for the conv, -inf for the
+// pool), and the ops run unpadded along the split dim.
+shard.grid @mesh(shape = 2) {tessera.axis_names = ["data"]}
+// CHECK-LABEL: func.func @halo
+// CHECK-SAME: %arg0: tensor<1x3x4x8xf32>
+// CHECK: %[[I:.*]] = shard.process_multi_index on @mesh axes = [0] : index
+// CHECK: %[[LAST:.*]] = tessera.slice %arg0 {starts = array<i64: 0, 0, 3, 0>{{.*}} -> tensor<1x3x1x8xf32>
+// CHECK: %[[DOWN:.*]] = shard.shift %[[LAST]] on @mesh grid_axes = [0] shift_axis = 0 offset = 1
+// CHECK: %[[Z:.*]] = tessera.constant dense<0.000000e+00> : tensor<1x3x1x8xf32>
+// CHECK: %[[FIRST_DEV:.*]] = arith.cmpi eq, %[[I]], %c0
+// CHECK: %[[TOP:.*]] = arith.select %[[FIRST_DEV]], %[[Z]], %[[DOWN]]
+// CHECK: %[[HEAD:.*]] = tessera.slice %arg0 {starts = array<i64: 0, 0, 0, 0>{{.*}} -> tensor<1x3x1x8xf32>
+// CHECK: %[[UP:.*]] = shard.shift %[[HEAD]] on @mesh grid_axes = [0] shift_axis = 0 offset = -1
+// CHECK: %[[LAST_DEV:.*]] = arith.cmpi eq, %[[I]], %c1
+// CHECK: %[[BOTTOM:.*]] = arith.select %[[LAST_DEV]], %{{.*}}, %[[UP]]
+// CHECK: %[[X:.*]] = tessera.concat %[[TOP]], %arg0, %[[BOTTOM]] {axis = 2 : i64} {{.*}} -> tensor<1x3x6x8xf32>
+// CHECK: %[[C:.*]] = tessera.conv %[[X]], %arg1 {{{.*}}pads = array<i64: 0, 1, 0, 1>{{.*}} -> tensor<1x4x4x8xf32>
+// CHECK: shard.shift {{.*}} offset = 1
+// CHECK: tessera.constant dense<0xFF800000> : tensor<1x4x1x8xf32>
+// CHECK-NOT: offset = -1
+// CHECK: tessera.max_pool {{.*}}pads = array<i64: 0, 1, 0, 1>{{.*}} : tensor<1x4x5x8xf32> -> tensor<1x4x2x4xf32>
+func.func @halo(%x: tensor<1x3x8x8xf32> {tessera.sharding = "[{}, {}, {data}, {}]"}, %w: tensor<4x3x3x3xf32>) -> tensor<1x4x4x4xf32> {
+  %c = tessera.conv %x, %w {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, groups = 1 : i64} : (tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>) -> tensor<1x4x8x8xf32>
+  %p = tessera.max_pool %c {kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>} : tensor<1x4x8x8xf32> -> tensor<1x4x4x4xf32>
+  return %p : tensor<1x4x4x4xf32>
+}
