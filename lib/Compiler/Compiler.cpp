@@ -600,13 +600,6 @@ int compile(const CompileOptions &opts) {
                  << opts.inputPath << "'\n";
     return 1;
   }
-  if (!opts.mesh.empty()) {
-    std::string err;
-    if (!applyShardSpec(*module, opts, err)) {
-      llvm::errs() << "tessera-compile: error: " << err << "\n";
-      return 1;
-    }
-  }
   if (opts.emit == "tessera")
     return writeText(opts.outputPath, printModule(*module)) ? 0 : 1;
 
@@ -716,7 +709,13 @@ int compile(const CompileOptions &opts) {
       }
     }
     if (stage.name == "tessera-graph-cleanup" && !opts.mesh.empty()) {
-      // Sharding: propagate, then partition into one SPMD program.
+      // Sharding: the spec (after autodiff, so that trainable weights are
+      // named arguments), then propagate and partition into one SPMD
+      // program.
+      if (!applyShardSpec(*module, opts, err)) {
+        llvm::errs() << "tessera-compile: error: " << err << "\n";
+        return 1;
+      }
       PassManager spm(&ctx);
       spm.enableVerifier(true);
       std::string text = "tessera-shard-propagate";

@@ -233,6 +233,57 @@ struct TesseraShardPartitionPass
     return success();
   }
 
+  /// Reshards `op`'s results from the sharding its rule produces to the
+  /// propagated one where they differ.
+  LogicalResult matchResults(OpBuilder &b, Operation *op, Propagator &p) {
+    const std::optional<OpRule> &r = p.rule(op);
+    if (!r || op->getNumResults() == 0)
+      return success();
+    SmallVector<Axes> fa = p.factorAxes(op, *r);
+    for (unsigned i = 0; i < op->getNumResults(); ++i) {
+      Value res = op->getResult(i);
+      auto t = dyn_cast<RankedTensorType>(res.getType());
+      if (!t)
+        continue;
+      const Sharding &target = p.get(res);
+      Sharding made;
+      made.dims.resize(t.getRank());
+      for (size_t d = 0; d < made.dims.size() && d < r->results[i].size(); ++d)
+        if (r->results[i][d] >= 0)
+          made.dims[d] = fa[r->results[i][d]];
+      for (size_t f = 0; f < r->size.size(); ++f)
+        if (r->kind[f] == FactorKind::Reduction)
+          for (int a : fa[f])
+            if (!made.uses(a)) {
+              made.partial.push_back(a);
+              made.reduction = r->reduction;
+            }
+      if (made.dims == target.dims && made.partial == target.partial)
+        continue;
+      // The op's own result type, from what it makes.
+      SmallVector<int64_t> global(t.getShape());
+      for (size_t d = 0; d < global.size(); ++d)
+        global[d] *= mesh->devices(target.dims[d]);
+      auto madeTy = localType(op, t.clone(global), made);
+      if (failed(madeTy))
+        return failure();
+      if (!target.partial.empty() && made.partial != target.partial)
+        return op->emitError("tessera-shard-partition: internal: a partial "
+                             "result the op does not make");
+      res.setType(*madeTy);
+      SmallVector<OpOperand *> users;
+      for (OpOperand &u : res.getUses())
+        users.push_back(&u);
+      b.setInsertionPointAfter(op);
+      Sharding want = target;
+      want.partial.clear();
+      Value fixed = reshard(b, op->getLoc(), res, made, want);
+      for (OpOperand *u : users)
+        u->set(fixed);
+    }
+    return success();
+  }
+
   LogicalResult runOnFunction(func::FuncOp fn) {
     Propagator p(*mesh);
     auto tensorTy = [](Value v) {
@@ -376,6 +427,11 @@ struct TesseraShardPartitionPass
           continue;
         op->setOperand(i, reshard(b, op->getLoc(), op->getOperand(i), h, w));
       }
+      // What the op computes, from its rule, may differ from what
+      // propagation settled on for its result (a consumer's split on a dim
+      // the op's rule does not map): the result is resharded after it.
+      if (failed(matchResults(b, op, p)))
+        return failure();
       // Spatial splits of convolutions and max-pooling: neighbours exchange
       // the rows each window needs across the cut; the split dims' padding
       // comes from the edge devices' halos.

@@ -166,20 +166,28 @@ std::optional<OpRule> reshape(Operation *op) {
   auto in = shapeOf(op->getOperand(0)), out = shapeOf(op->getResult(0));
   OpRule r;
   SmallVector<int> fi(in.size(), -1), fo(out.size(), -1);
+  // Unit dims map to nothing; the others are grouped.
+  SmallVector<size_t> ii, oo;
+  for (size_t k = 0; k < in.size(); ++k)
+    if (in[k] != 1)
+      ii.push_back(k);
+  for (size_t k = 0; k < out.size(); ++k)
+    if (out[k] != 1)
+      oo.push_back(k);
   size_t i = 0, o = 0;
-  while (i < in.size() && o < out.size()) {
-    size_t i0 = i, o0 = o;
-    int64_t pi = in[i++], po = out[o++];
+  while (i < ii.size() && o < oo.size()) {
+    size_t i0 = ii[i], o0 = oo[o];
+    int64_t pi = in[ii[i++]], po = out[oo[o++]];
     while (pi != po) {
-      if (pi < po && i < in.size())
-        pi *= in[i++];
-      else if (po < pi && o < out.size())
-        po *= out[o++];
+      if (pi < po && i < ii.size())
+        pi *= in[ii[i++]];
+      else if (po < pi && o < oo.size())
+        po *= out[oo[o++]];
       else
         break;
     }
     int64_t a = in[i0], b = out[o0];
-    if (a > 1 && b > 1 && (a % b == 0 || b % a == 0)) {
+    if (a % b == 0 || b % a == 0) {
       int f = r.addFactor(std::min(a, b), FactorKind::Parallel);
       fi[i0] = f;
       fo[o0] = f;
