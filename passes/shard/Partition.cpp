@@ -172,8 +172,11 @@ struct TesseraShardPartitionPass
       auto xt = cast<RankedTensorType>(x.getType());
       const int64_t local = xt.getDimSize(d), outLocal = outTy.getDimSize(d);
       const int64_t s = strides[d - 2], eff = (kernel[d - 2] - 1) * dil[d - 2] + 1;
-      const int64_t lo = pads[d - 2], hi = eff - s - pads[d - 2];
-      if (local != outLocal * s || hi < 0 || lo > local || hi > local)
+      // Windows past the slice's end that read nothing need no halo.
+      const int64_t lo = pads[d - 2],
+                    hi = std::max<int64_t>(0, eff - s - pads[d - 2]);
+      if (local != outLocal * s || lo > local || hi > local ||
+          (local + lo + hi - eff) / s + 1 != outLocal)
         return op->emitError("tessera-shard-partition: ")
                << op->getName() << " split along dim " << d
                << ": a slice of " << local << " rows for " << outLocal
@@ -236,30 +239,28 @@ struct TesseraShardPartitionPass
   /// Reshards `op`'s results from the sharding its rule produces to the
   /// propagated one where they differ.
   LogicalResult matchResults(OpBuilder &b, Operation *op, Propagator &p) {
-    const std::optional<OpRule> &r = p.rule(op);
-    if (!r || op->getNumResults() == 0)
+    if (op->getNumResults() == 0)
       return success();
-    SmallVector<Axes> fa = p.factorAxes(op, *r);
+    const std::optional<OpRule> &r = p.rule(op);
+    SmallVector<Axes> fa;
+    if (r)
+      fa = p.axesFor(op, *r);
     for (unsigned i = 0; i < op->getNumResults(); ++i) {
       Value res = op->getResult(i);
       auto t = dyn_cast<RankedTensorType>(res.getType());
       if (!t)
         continue;
       const Sharding &target = p.get(res);
+      // Without a rule the op computes whole values from whole operands.
       Sharding made;
       made.dims.resize(t.getRank());
-      for (size_t d = 0; d < made.dims.size() && d < r->results[i].size(); ++d)
-        if (r->results[i][d] >= 0)
-          made.dims[d] = fa[r->results[i][d]];
-      for (size_t f = 0; f < r->size.size(); ++f)
-        if (r->kind[f] == FactorKind::Reduction)
-          for (int a : fa[f])
-            if (!made.uses(a)) {
-              made.partial.push_back(a);
-              made.reduction = r->reduction;
-            }
+      if (r)
+        made = Propagator::made(op, *r, fa, i);
       if (made.dims == target.dims && made.partial == target.partial)
         continue;
+      if (!target.partial.empty() && made.partial != target.partial)
+        return op->emitError("tessera-shard-partition: internal: a partial "
+                             "result the op does not make");
       // The op's own result type, from what it makes.
       SmallVector<int64_t> global(t.getShape());
       for (size_t d = 0; d < global.size(); ++d)
@@ -267,17 +268,18 @@ struct TesseraShardPartitionPass
       auto madeTy = localType(op, t.clone(global), made);
       if (failed(madeTy))
         return failure();
-      if (!target.partial.empty() && made.partial != target.partial)
-        return op->emitError("tessera-shard-partition: internal: a partial "
-                             "result the op does not make");
       res.setType(*madeTy);
       SmallVector<OpOperand *> users;
       for (OpOperand &u : res.getUses())
         users.push_back(&u);
       b.setInsertionPointAfter(op);
-      Sharding want = target;
+      // A partial result the users expect partial keeps it (gathers and
+      // slices of a partial sum are partial sums): they reduce it once.
+      Sharding from = made, want = target;
+      if (!target.partial.empty())
+        from.partial.clear();
       want.partial.clear();
-      Value fixed = reshard(b, op->getLoc(), res, made, want);
+      Value fixed = reshard(b, op->getLoc(), res, from, want);
       for (OpOperand *u : users)
         u->set(fixed);
     }
@@ -325,11 +327,20 @@ struct TesseraShardPartitionPass
           return op->emitError("tessera-shard-partition: bad tessera.sharding");
       }
     }
+    for (Operation *op : ops)
+      if (auto fa = op->getAttrOfType<ArrayAttr>("tessera.factor_axes")) {
+        SmallVector<Axes> axes;
+        for (Attribute a : fa)
+          if (auto arr = dyn_cast<DenseI64ArrayAttr>(a))
+            axes.push_back(Axes(arr.asArrayRef().begin(), arr.asArrayRef().end()));
+        p.decided[op] = axes;
+      }
     if (!any)
       return fn.emitError("tessera-shard-partition: @")
              << fn.getName() << " has no shardings: run "
                 "tessera-shard-propagate first";
-    // shard.shard is an annotation: its result is its source.
+    // shard.shard is an annotation: its result is its source, resharded to
+    // the annotation when they differ.
     for (Operation *op : ops)
       if (auto s = dyn_cast<mlir::shard::ShardOp>(op))
         if (!p.sh.count(s.getResult()))
@@ -344,19 +355,27 @@ struct TesseraShardPartitionPass
       const std::optional<OpRule> &r = p.rule(op);
       SmallVector<Axes> fa;
       if (r)
-        fa = p.factorAxes(op, *r);
+        fa = p.axesFor(op, *r);
       for (unsigned i = 0; i < op->getNumOperands(); ++i) {
         Value v = op->getOperand(i);
         Sharding s;
-        if (auto t = tensorTy(v))
-          s.dims.resize(t.getRank());
+        auto vt = tensorTy(v);
+        if (vt)
+          s.dims.resize(vt.getRank());
         if (isa<func::ReturnOp>(op)) {
           s.dims = p.get(v).dims; // leave as split, complete
         } else if (r) {
-          for (size_t d = 0; d < s.dims.size(); ++d) {
+          for (size_t d = 0; d < s.dims.size() && d < r->operands[i].size();
+               ++d) {
             int f = r->operands[i][d];
-            if (f < 0)
+            if (f < 0 || (size_t)f >= fa.size() || fa[f].empty())
               continue;
+            int64_t n = mesh->devices(fa[f]);
+            if (vt.isDynamicDim(d) || vt.getDimSize(d) % n)
+              return op->emitError("tessera-shard-partition: operand ")
+                     << i << " of " << op->getName() << ": dim " << d << " ("
+                     << vt.getDimSize(d) << ") does not split evenly over "
+                     << n << " devices";
             if (r->kind[f] == FactorKind::Halo && !fa[f].empty() &&
                 !isa<ConvOp, MaxPoolOp>(op))
               return op->emitError("tessera-shard-partition: ")
@@ -411,7 +430,15 @@ struct TesseraShardPartitionPass
       v.setType(t);
     for (Operation *op : ops) {
       if (auto s = dyn_cast<mlir::shard::ShardOp>(op)) {
-        s.getResult().replaceAllUsesWith(s.getSrc());
+        const Sharding &h = haves[{op, 0}];
+        Sharding w = p.get(s.getResult());
+        w.partial.clear();
+        Value v = s.getSrc();
+        if (!sameSplit(h, w)) {
+          b.setInsertionPoint(op);
+          v = reshard(b, op->getLoc(), v, h, w);
+        }
+        s.getResult().replaceAllUsesWith(v);
         continue;
       }
       op->removeAttr("tessera.reshard"); // made explicit below
@@ -432,6 +459,13 @@ struct TesseraShardPartitionPass
       // the op's rule does not map): the result is resharded after it.
       if (failed(matchResults(b, op, p)))
         return failure();
+      // A depthwise conv split by channels has fewer groups per device.
+      if (auto conv = dyn_cast<ConvOp>(op); conv && conv.getGroups() > 1) {
+        auto in = cast<RankedTensorType>(conv.getInput().getType());
+        auto w = cast<RankedTensorType>(conv.getWeight().getType());
+        if (w.getDimSize(1) == 1 && in.getDimSize(1) < conv.getGroups())
+          conv->setAttr("groups", b.getI64IntegerAttr(in.getDimSize(1)));
+      }
       // Spatial splits of convolutions and max-pooling: neighbours exchange
       // the rows each window needs across the cut; the split dims' padding
       // comes from the edge devices' halos.
@@ -447,8 +481,13 @@ struct TesseraShardPartitionPass
           n *= mesh->devices(in.dims[a]);
         if (n > 1) {
           b.setInsertionPointAfter(op);
-          auto et = cast<RankedTensorType>(rm.getType()).getElementType();
-          auto st = RankedTensorType::get({1}, et);
+          auto rt = cast<RankedTensorType>(rm.getType());
+          auto et = rt.getElementType();
+          if (!isa<FloatType>(et))
+            return op->emitError("tessera-shard-partition: a mean of "
+                                 "integers over a split dim");
+          auto st = RankedTensorType::get(
+              SmallVector<int64_t>(rt.getRank(), 1), et);
           Value c = ConstantOp::create(
               b, op->getLoc(), st,
               DenseElementsAttr::get(st, b.getFloatAttr(et, 1.0 / n).getValue()));

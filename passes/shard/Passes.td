@@ -30,9 +30,11 @@ def TesseraShardPropagate : Pass<"tessera-shard-propagate", "mlir::ModuleOp"> {
     terminates).
 
     Every op gets `tessera.sharding` (one string per result, with
-    `partial{axes}` for partial sums) and, where an operand's sharding is not
-    what the op's rule asks for, `tessera.reshard` (per operand, "" when it
-    needs none). `report` writes the table (- for stdout).
+    `partial{axes}` for partial sums), `tessera.factor_axes` (the mesh axes
+    of each factor of its rule, which the partitioner reuses so that both
+    passes agree) and, where an operand's sharding is not what the op's rule
+    asks for, `tessera.reshard` (per operand, "" when it needs none).
+    `report` writes the table (- for stdout).
   }];
   let options = [
     Option<"report", "report", "std::string", "\"\"",

@@ -173,6 +173,28 @@ struct TesseraShardPropagatePass
         changed |= p.visit(op);
     }
 
+    // Settle every op's factor axes and, from them, the partial results
+    // (a factor's axes can change after a partial was first recorded).
+    for (Operation *op : ops) {
+      const std::optional<OpRule> &r = p.rule(op);
+      if (!r)
+        continue;
+      SmallVector<Axes> fa = p.factorAxes(op, *r);
+      p.decided[op] = fa;
+      for (unsigned i = 0; i < op->getNumResults(); ++i) {
+        Sharding &s = p.get(op->getResult(i));
+        if (s.fixed)
+          continue;
+        Sharding m = Propagator::made(op, *r, fa, i);
+        s.partial.clear();
+        for (int a : m.partial)
+          if (!s.uses(a)) {
+            s.partial.push_back(a);
+            s.reduction = m.reduction;
+          }
+      }
+    }
+
     // Write back: per-op result shardings and reshards; argument and result
     // attributes of the function.
     Builder b(ctx);
@@ -210,8 +232,13 @@ struct TesseraShardPropagatePass
         }
         continue;
       }
-      if (op->getNumResults() == 0 ||
-          isa<mlir::shard::ShardingOp, mlir::shard::ShardOp>(op))
+      if (auto sh = dyn_cast<mlir::shard::ShardOp>(op)) {
+        sh->setAttr("tessera.sharding",
+                    b.getArrayAttr({b.getStringAttr(
+                        text(mesh, p.get(sh.getResult())))}));
+        continue;
+      }
+      if (op->getNumResults() == 0 || isa<mlir::shard::ShardingOp>(op))
         continue;
       SmallVector<Attribute> res;
       std::string line;
@@ -223,6 +250,13 @@ struct TesseraShardPropagatePass
         }
       if (!res.empty())
         op->setAttr("tessera.sharding", b.getArrayAttr(res));
+      if (auto it = p.decided.find(op); it != p.decided.end()) {
+        SmallVector<Attribute> fa;
+        for (const Axes &axes : it->second)
+          fa.push_back(b.getDenseI64ArrayAttr(
+              SmallVector<int64_t>(axes.begin(), axes.end())));
+        op->setAttr("tessera.factor_axes", b.getArrayAttr(fa));
+      }
       std::string where;
       if (auto nl = dyn_cast<NameLoc>(op->getLoc()))
         where = " (" + nl.getName().str() + ")";

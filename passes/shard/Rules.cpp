@@ -187,7 +187,7 @@ std::optional<OpRule> reshape(Operation *op) {
         break;
     }
     int64_t a = in[i0], b = out[o0];
-    if (a % b == 0 || b % a == 0) {
+    if (a > 0 && b > 0 && (a % b == 0 || b % a == 0)) {
       int f = r.addFactor(std::min(a, b), FactorKind::Parallel);
       fi[i0] = f;
       fo[o0] = f;
@@ -238,6 +238,9 @@ std::optional<OpRule> conv(Operation *op) {
     fw[1] = ch;
   } else if (groups == x[1] && groups == y[1]) {
     fx[1] = f; // depthwise: input channel c feeds output channel c
+  } else {
+    // Other grouped convs: splitting filters would regroup the channels.
+    r.kind[f] = FactorKind::Whole;
   }
   r.operands = {fx, fw};
   if (c.getBias())
@@ -335,7 +338,18 @@ llvm::StringMap<RuleBuilder> &registry() {
         whole.push_back(in[i] != out[i]);
       return sameRankWhole(op, whole);
     };
-    map["tessera.slice"] = changed;
+    // A slice keeps a dim parallel only where it takes all of it in order.
+    map["tessera.slice"] = [](Operation *op) -> std::optional<OpRule> {
+      auto sl = cast<SliceOp>(op);
+      auto in = shapeOf(sl.getInput()), out = shapeOf(sl.getResult());
+      if (in.size() != out.size())
+        return std::nullopt;
+      SmallVector<bool> whole;
+      for (size_t i = 0; i < in.size(); ++i)
+        whole.push_back(in[i] != out[i] || sl.getStarts()[i] != 0 ||
+                        sl.getSteps()[i] != 1);
+      return sameRankWhole(op, whole);
+    };
     map["tessera.pad"] = changed;
     map["tessera.gather"] = gather;
     map["tessera.conv"] = conv;

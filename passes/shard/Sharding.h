@@ -242,6 +242,9 @@ struct Propagator {
   const Mesh &mesh;
   llvm::DenseMap<Value, Sharding> sh;
   llvm::DenseMap<Operation *, std::optional<OpRule>> rules;
+  /// Factor axes settled by propagation (read back by the partitioner from
+  /// `tessera.factor_axes`, so that both passes agree).
+  llvm::DenseMap<Operation *, SmallVector<Axes>> decided;
 
   Sharding &get(Value v) {
     auto it = sh.find(v);
@@ -313,6 +316,33 @@ struct Propagator {
     return chosen;
   }
 
+  /// The factor axes of `op`: as decided, else computed now.
+  SmallVector<Axes> axesFor(Operation *op, const OpRule &r) {
+    auto it = decided.find(op);
+    if (it != decided.end() && it->second.size() == r.size.size())
+      return it->second;
+    return factorAxes(op, r);
+  }
+
+  /// The sharding `op`'s rule gives result `i` under factor axes `fa`.
+  static Sharding made(Operation *op, const OpRule &r, ArrayRef<Axes> fa,
+                       unsigned i) {
+    Sharding m;
+    if (auto t = dyn_cast<RankedTensorType>(op->getResult(i).getType()))
+      m.dims.resize(t.getRank());
+    for (size_t d = 0; d < m.dims.size() && d < r.results[i].size(); ++d)
+      if (r.results[i][d] >= 0 && (size_t)r.results[i][d] < fa.size())
+        m.dims[d] = fa[r.results[i][d]];
+    for (size_t f = 0; f < r.size.size() && f < fa.size(); ++f)
+      if (r.kind[f] == FactorKind::Reduction)
+        for (int a : fa[f])
+          if (!m.uses(a)) {
+            m.partial.push_back(a);
+            m.reduction = r.reduction;
+          }
+    return m;
+  }
+
   /// One op: refine its tensors from its factors. Returns true on change.
   bool visit(Operation *op) {
     const std::optional<OpRule> &r = rule(op);
@@ -325,7 +355,8 @@ struct Propagator {
       if (s.fixed)
         continue;
       for (size_t d = 0; d < map.size() && d < s.dims.size(); ++d) {
-        if (map[d] < 0 || !s.dims[d].empty() || fa[map[d]].empty())
+        if (map[d] < 0 || (size_t)map[d] >= fa.size() || !s.dims[d].empty() ||
+            fa[map[d]].empty())
           continue;
         const Axes &axes = fa[map[d]];
         if (llvm::any_of(axes, [&](int a) { return s.uses(a); }))
@@ -353,11 +384,11 @@ struct Propagator {
 
   /// What operand `i` of `op` must become for the op's rule.
   Sharding wanted(Operation *op, const OpRule &r, unsigned i) {
-    SmallVector<Axes> fa = factorAxes(op, r);
+    SmallVector<Axes> fa = axesFor(op, r);
     Sharding w;
     w.dims.resize(get(op->getOperand(i)).dims.size());
     for (size_t d = 0; d < w.dims.size() && d < r.operands[i].size(); ++d)
-      if (r.operands[i][d] >= 0)
+      if (r.operands[i][d] >= 0 && (size_t)r.operands[i][d] < fa.size())
         w.dims[d] = fa[r.operands[i][d]];
     return w;
   }

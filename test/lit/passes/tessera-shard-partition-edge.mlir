@@ -1,0 +1,73 @@
+// RUN: tessera-opt %s -split-input-file --tessera-shard-propagate --tessera-shard-partition | FileCheck %s
+
+// The partitioner follows propagation's decisions (user shardings first),
+// not a recount: the contraction is split along `model` as the user's
+// operand says, although the larger operand is split along `data`.
+shard.grid @mesh(shape = 2x2) {tessera.axis_names = ["data", "model"]}
+// CHECK-LABEL: func.func @user_first
+// CHECK: %[[G:.*]] = shard.all_gather %{{.*}} on @mesh grid_axes = [0] gather_axis = 0 : tensor<4x64xf32> -> tensor<8x64xf32>
+// CHECK: %[[S:.*]] = shard.all_slice %[[G]] on @mesh grid_axes = [1] slice_axis = 0 : tensor<8x64xf32> -> tensor<4x64xf32>
+// CHECK: %[[C:.*]] = tessera.matmul %arg0, %[[S]] {{.*}} -> tensor<4x64xf32>
+// CHECK: shard.all_reduce %[[C]] on @mesh grid_axes = [1]
+func.func @user_first(%a: tensor<4x8xf32> {tessera.sharding = "[{}, {model}]"}, %x: tensor<8x64xf32> {tessera.sharding = "[{data}, {}]"}) -> tensor<4x64xf32> {
+  %b = tessera.relu %x : tensor<8x64xf32>
+  %c = tessera.matmul %a, %b : tensor<4x8xf32>, tensor<8x64xf32> -> tensor<4x64xf32>
+  return %c : tensor<4x64xf32>
+}
+
+// -----
+
+// A mean over a split batch down to a scalar: the 1/2 scale is a scalar.
+shard.grid @mesh(shape = 2) {tessera.axis_names = ["data"]}
+// CHECK-LABEL: func.func @scalar_mean
+// CHECK: %[[M:.*]] = tessera.reduce_mean %arg0 {{.*}} -> tensor<f32>
+// CHECK: %[[H:.*]] = tessera.constant dense<5.000000e-01> : tensor<f32>
+// CHECK: %[[S:.*]] = tessera.mul %[[M]], %[[H]] {{.*}} -> tensor<f32>
+// CHECK: shard.all_reduce %[[S]] on @mesh grid_axes = [0] : tensor<f32> -> tensor<f32>
+func.func @scalar_mean(%x: tensor<8x4xf32> {tessera.sharding = "[{data}, {}]"}) -> tensor<f32> {
+  %m = tessera.reduce_mean %x {axes = array<i64: 0, 1>, keepdims = false} : tensor<8x4xf32> -> tensor<f32>
+  return %m : tensor<f32>
+}
+
+// -----
+
+// A depthwise conv split by channels has half the groups on each device.
+shard.grid @mesh(shape = 2) {tessera.axis_names = ["model"]}
+// CHECK-LABEL: func.func @depthwise
+// CHECK: tessera.conv %arg0, %arg1 {{{.*}}groups = 2 : i64{{.*}}} : (tensor<1x2x8x8xf32>, tensor<2x1x3x3xf32>) -> tensor<1x2x8x8xf32>
+func.func @depthwise(%x: tensor<1x4x8x8xf32> {tessera.sharding = "[{}, {model}, {}, {}]"}, %w: tensor<4x1x3x3xf32>) -> tensor<1x4x8x8xf32> {
+  %c = tessera.conv %x, %w {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, groups = 4 : i64} : (tensor<1x4x8x8xf32>, tensor<4x1x3x3xf32>) -> tensor<1x4x8x8xf32>
+  return %c : tensor<1x4x8x8xf32>
+}
+
+// -----
+
+// An op without a rule (a gather along axis 1) computes whole values; the
+// split its consumer gives the result is sliced from it. A reversed slice
+// keeps its dim whole.
+shard.grid @mesh(shape = 2) {tessera.axis_names = ["data"]}
+// CHECK-LABEL: func.func @no_rule
+// CHECK: %[[G:.*]] = tessera.gather {{.*}} -> tensor<8x4xf32>
+// CHECK: %[[S:.*]] = shard.all_slice %[[G]] on @mesh grid_axes = [0] slice_axis = 0 : tensor<8x4xf32> -> tensor<4x4xf32>
+// CHECK: tessera.add %[[S]], %arg2
+// CHECK: %[[W:.*]] = shard.all_gather %arg2 on @mesh grid_axes = [0] gather_axis = 0 : tensor<4x4xf32> -> tensor<8x4xf32>
+// CHECK: tessera.slice %[[W]] {starts = array<i64: 7, 0>, steps = array<i64: -1, 1>{{.*}}} : tensor<8x4xf32> -> tensor<8x4xf32>
+func.func @no_rule(%t: tensor<8x16xf32>, %i: tensor<4xi64>, %x: tensor<8x4xf32> {tessera.sharding = "[{data}, {}]"}) -> (tensor<8x4xf32>, tensor<8x4xf32>) {
+  %g = tessera.gather %t, %i {axis = 1 : i64} : (tensor<8x16xf32>, tensor<4xi64>) -> tensor<8x4xf32>
+  %y = tessera.add %g, %x : tensor<8x4xf32>, tensor<8x4xf32> -> tensor<8x4xf32>
+  %r = tessera.slice %x {starts = array<i64: 7, 0>, steps = array<i64: -1, 1>} : tensor<8x4xf32> -> tensor<8x4xf32>
+  return %y, %r : tensor<8x4xf32>, tensor<8x4xf32>
+}
+
+// -----
+
+// An annotation that differs from its (user-split) source reshards it.
+shard.grid @mesh(shape = 2) {tessera.axis_names = ["data"]}
+// CHECK-LABEL: func.func @annotated
+// CHECK: %[[T:.*]] = shard.all_to_all %arg0 on @mesh grid_axes = [0] split_axis = 1 concat_axis = 0 : tensor<4x8xf32> -> tensor<8x4xf32>
+// CHECK: return %[[T]]
+func.func @annotated(%x: tensor<8x8xf32> {tessera.sharding = "[{data}, {}]"}) -> tensor<8x8xf32> {
+  %s = shard.sharding @mesh split_axes = [[], [0]] : !shard.sharding
+  %y = shard.shard %x to %s : tensor<8x8xf32>
+  return %y : tensor<8x8xf32>
+}
