@@ -68,41 +68,21 @@ public:
 
   Schedule schedule() const {
     // Recomputations run just before the base step their copy starts at, in
-    // index order (inputs first); then the base step.
+    // index order (inputs first); then the base step. Copies are disjoint,
+    // so the copy a step reads is its input's newest: tightenEnds() keeps
+    // each until its last reader.
     std::vector<std::vector<int>> before(n);
     for (int u = 0; u < n; ++u)
       for (size_t k = 1; k < copies[u].size(); ++k)
         before[copies[u][k].start].push_back(u);
     Schedule s;
-    std::vector<std::vector<int>> stepOf(n); // per node, per copy
-    for (int u = 0; u < n; ++u)
-      stepOf[u].assign(copies[u].size(), -1);
-    std::vector<int> groupOf;
     for (int b = 0; b < n; ++b) {
       std::sort(before[b].begin(), before[b].end());
-      for (int u : before[b]) {
-        stepOf[u][copyAt(u, b)] = static_cast<int>(s.steps.size());
+      for (int u : before[b])
         s.steps.push_back({u, -1});
-        groupOf.push_back(b);
-      }
-      stepOf[b][0] = static_cast<int>(s.steps.size());
       s.steps.push_back({b, -1});
-      groupOf.push_back(b);
     }
-    const int k = static_cast<int>(s.steps.size());
-    for (int j = 0; j < k; ++j)
-      s.steps[j].end = j + 1;
-    for (int j = 0; j < k; ++j)
-      for (int p : g.nodes[s.steps[j].node].preds) {
-        int c = copyAt(p, groupOf[j]);
-        if (c < 0)
-          continue; // evaluate() reports it
-        int ps = stepOf[p][c];
-        s.steps[ps].end = std::max(s.steps[ps].end, j + 1);
-      }
-    for (int u = 0; u < n; ++u)
-      if (g.nodes[u].output)
-        s.steps[stepOf[u].back()].end = k;
+    tightenEnds(g, s);
     return s;
   }
 

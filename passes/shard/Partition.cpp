@@ -353,9 +353,6 @@ struct TesseraShardPartitionPass
         continue;
       SmallVector<Sharding> w;
       const std::optional<OpRule> &r = p.rule(op);
-      SmallVector<Axes> fa;
-      if (r)
-        fa = p.axesFor(op, *r);
       for (unsigned i = 0; i < op->getNumOperands(); ++i) {
         Value v = op->getOperand(i);
         Sharding s;
@@ -365,24 +362,22 @@ struct TesseraShardPartitionPass
         if (isa<func::ReturnOp>(op)) {
           s.dims = p.get(v).dims; // leave as split, complete
         } else if (r) {
-          for (size_t d = 0; d < s.dims.size() && d < r->operands[i].size();
-               ++d) {
-            int f = r->operands[i][d];
-            if (f < 0 || (size_t)f >= fa.size() || fa[f].empty())
+          s = p.wanted(op, *r, i);
+          for (size_t d = 0; d < s.dims.size(); ++d) {
+            if (s.dims[d].empty())
               continue;
-            int64_t n = mesh->devices(fa[f]);
+            int64_t n = mesh->devices(s.dims[d]);
             if (vt.isDynamicDim(d) || vt.getDimSize(d) % n)
               return op->emitError("tessera-shard-partition: operand ")
                      << i << " of " << op->getName() << ": dim " << d << " ("
                      << vt.getDimSize(d) << ") does not split evenly over "
                      << n << " devices";
-            if (r->kind[f] == FactorKind::Halo && !fa[f].empty() &&
+            if (r->kind[r->operands[i][d]] == FactorKind::Halo &&
                 !isa<ConvOp, MaxPoolOp>(op))
               return op->emitError("tessera-shard-partition: ")
                      << op->getName()
                      << " is split along a spatial dim; halo exchange is "
                         "supported for conv and max_pool only";
-            s.dims[d] = fa[f];
           }
         }
         w.push_back(s);
@@ -463,7 +458,8 @@ struct TesseraShardPartitionPass
       if (auto conv = dyn_cast<ConvOp>(op); conv && conv.getGroups() > 1) {
         auto in = cast<RankedTensorType>(conv.getInput().getType());
         auto w = cast<RankedTensorType>(conv.getWeight().getType());
-        if (w.getDimSize(1) == 1 && in.getDimSize(1) < conv.getGroups())
+        if (w.getDimSize(1) == 1 &&
+            in.getDimSize(1) < static_cast<int64_t>(conv.getGroups()))
           conv->setAttr("groups", b.getI64IntegerAttr(in.getDimSize(1)));
       }
       // Spatial splits of convolutions and max-pooling: neighbours exchange

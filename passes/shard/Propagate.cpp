@@ -222,9 +222,10 @@ struct TesseraShardPropagatePass
           if (!s.partial.empty()) {
             ++reshards;
             reshardBytes += bytesOf(v);
-            os << "  return " << i << " (" << bytesOf(v) << " bytes): all-reduce"
-               << (s.reduction == "sum" ? "" : "-" + s.reduction)
-               << axesText(mesh, s.partial) << "\n";
+            os << "  return " << i << " (" << bytesOf(v) << " bytes): "
+               << stepsText(mesh, {{ReshardStep::AllReduce, s.partial, 0, 0,
+                                    s.reduction}})
+               << "\n";
             s.partial.clear();
           }
           fn.setResultAttr(i, "tessera.sharding",

@@ -370,14 +370,13 @@ struct Propagator {
       Sharding &s = get(op->getResult(i));
       if (s.fixed || !s.partial.empty())
         continue;
-      for (size_t f = 0; f < r->size.size(); ++f)
-        if (r->kind[f] == FactorKind::Reduction)
-          for (int a : fa[f])
-            if (!s.uses(a)) {
-              s.partial.push_back(a);
-              s.reduction = r->reduction;
-              changed = true;
-            }
+      Sharding m = made(op, *r, fa, i);
+      for (int a : m.partial)
+        if (!s.uses(a)) {
+          s.partial.push_back(a);
+          s.reduction = m.reduction;
+          changed = true;
+        }
     }
     return changed;
   }
