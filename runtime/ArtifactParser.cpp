@@ -410,6 +410,110 @@ private:
   Error *err;
 };
 
+/// "mesh" of a partitioned artifact, then each input's and output's
+/// "split" and "local_shape" against it.
+bool parseMesh(const json &root, ParsedArtifact &out, ManifestReader &r) {
+  const json *mesh = r.field(root, "mesh", "", /*required=*/false);
+  if (mesh) {
+    if (!mesh->is_object())
+      return r.schema(std::string("'mesh' must be an object, got ") +
+                      mesh->type_name());
+    std::vector<uint64_t> shape;
+    if (!r.uintList(*mesh, "shape", "mesh.", 1u << 16, shape))
+      return false;
+    const json *axes = r.field(*mesh, "axes", "mesh.", /*required=*/true);
+    if (!axes)
+      return false;
+    if (!axes->is_array() || axes->size() != shape.size() || shape.empty() ||
+        shape.size() > 16)
+      return r.schema("'mesh.axes' must be an array of 1 to 16 names, one per "
+                      "entry of 'mesh.shape'");
+    uint64_t devices = 1;
+    for (size_t i = 0; i < shape.size(); ++i) {
+      if (!(*axes)[i].is_string())
+        return r.schema("'mesh.axes[" + std::to_string(i) +
+                        "]' must be a string");
+      if (shape[i] == 0)
+        return r.schema("'mesh.shape[" + std::to_string(i) + "]' is 0");
+      devices *= shape[i];
+      if (devices > (1u << 16))
+        return r.schema("'mesh' has more than 65536 devices");
+      out.meshShape.push_back(int64_t(shape[i]));
+      out.meshAxes.push_back((*axes)[i].get<std::string>());
+    }
+  }
+  auto splits = [&](const char *key, std::vector<TensorSpec> &specs) {
+    const json &list = root[key];
+    for (size_t i = 0; i < specs.size(); ++i) {
+      TensorSpec &t = specs[i];
+      const json &entry = list[i];
+      const std::string path = std::string(key) + "[" + std::to_string(i) + "].";
+      const std::string where = std::string(key) + "[" + std::to_string(i) +
+                                "] ('" + t.name + "')";
+      const json *split = r.field(entry, "split", path, /*required=*/false);
+      if (!split)
+        continue;
+      if (out.meshShape.empty())
+        return r.schema(where + " has a 'split' but the artifact has no 'mesh'");
+      if (!split->is_array() || split->size() != t.shape.size())
+        return r.schema("'" + path + "split' must be an array of " +
+                        std::to_string(t.shape.size()) + " axis lists");
+      std::vector<uint64_t> local;
+      if (!r.uintList(entry, "local_shape", path, uint64_t(INT64_MAX), local))
+        return false;
+      if (local.size() != t.shape.size())
+        return r.schema("'" + path + "local_shape' has " +
+                        std::to_string(local.size()) + " dims, 'shape' " +
+                        std::to_string(t.shape.size()));
+      std::vector<bool> used(out.meshShape.size(), false);
+      for (size_t d = 0; d < t.shape.size(); ++d) {
+        const json &axes = (*split)[d];
+        const std::string dpath = path + "split[" + std::to_string(d) + "]";
+        if (!axes.is_array())
+          return r.schema("'" + dpath + "' must be an array of mesh axes");
+        std::vector<int> list;
+        int64_t n = 1;
+        for (size_t k = 0; k < axes.size(); ++k) {
+          int64_t a = 0;
+          if (!r.integer(axes[k], dpath, a))
+            return false;
+          if (a < 0 || a >= int64_t(out.meshShape.size()) || used[size_t(a)])
+            return r.schema("'" + dpath + "': mesh axis " + std::to_string(a) +
+                            " is out of range or used twice");
+          used[size_t(a)] = true;
+          list.push_back(int(a));
+          n *= out.meshShape[size_t(a)];
+        }
+        if (t.shape[d] % n || int64_t(local[d]) != t.shape[d] / n)
+          return r.schema(where + ": dim " + std::to_string(d) + " (" +
+                          std::to_string(t.shape[d]) + ") split over " +
+                          std::to_string(n) + " devices is not local dim " +
+                          std::to_string(local[d]));
+        t.split.push_back(std::move(list));
+        t.localShape.push_back(int64_t(local[d]));
+      }
+      int64_t elements = 0;
+      if (!shapeSizes(t.localShape, dtypeSize(t.dtype), elements, t.localBytes))
+        return r.schema(where + ": local shape overflows");
+    }
+    for (TensorSpec &t : specs)
+      if (t.split.empty()) {
+        t.localShape = t.shape;
+        t.localBytes = t.byteSize;
+      }
+    return true;
+  };
+  if (!splits("inputs", out.inputs) || !splits("outputs", out.outputs))
+    return false;
+  const json *weights = r.field(root, "weights", "", /*required=*/false);
+  if (weights)
+    for (size_t i = 0; i < weights->size(); ++i)
+      if ((*weights)[i].contains("split"))
+        return r.schema("'weights[" + std::to_string(i) +
+                        "]' has a 'split': weights are stored whole");
+  return true;
+}
+
 /// The "gpu" launch plan of a cuda artifact.
 bool parseGpuPlan(const json &root, ParsedArtifact &out, ManifestReader &r) {
   GpuPlan &plan = out.gpu;
@@ -694,6 +798,11 @@ bool parseManifest(const uint8_t *bytes, ParsedArtifact &out, Error *err) {
     return false;
   if (out.outputs.empty())
     return r.schema("'outputs' is empty; a model must have an output");
+  if (!parseMesh(root, out, r))
+    return false;
+  if (!out.meshShape.empty() && out.target != "cpu")
+    return fail(err, TSR_ERR_UNSUPPORTED_TARGET,
+                "partitioned artifacts run on the cpu target only");
 
   // Weight offsets/sizes, then their placement in the WEIGHTS section.
   const json *weights = root.contains("weights") ? &root["weights"] : nullptr;

@@ -25,6 +25,12 @@ struct TensorSpec {
   std::vector<int64_t> shape;
   int64_t elementCount = 0;
   size_t byteSize = 0;
+  /// Partitioned artifacts: per dim the mesh axes it is split along (major
+  /// first; empty when whole), and the shard each device holds. Empty
+  /// `split` means the tensor is whole on every device.
+  std::vector<std::vector<int>> split;
+  std::vector<int64_t> localShape;
+  size_t localBytes = 0;
 };
 
 /// A weight: its bytes are [offset, offset + byteSize) of the WEIGHTS section.
@@ -92,6 +98,15 @@ struct ParsedArtifact {
   std::vector<TensorSpec> inputs, outputs;
   std::vector<WeightSpec> weights;
   uint64_t arenaBytes = 0; ///< abi tessera-packed-v2: scratch arena per run
+  /// Partitioned (SPMD) artifacts: the device mesh; empty otherwise.
+  std::vector<int64_t> meshShape;
+  std::vector<std::string> meshAxes;
+  int64_t devices() const {
+    int64_t n = 1;
+    for (int64_t s : meshShape)
+      n *= s;
+    return n;
+  }
   GpuPlan gpu; ///< target "cuda" only
 };
 

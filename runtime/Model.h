@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,7 @@ struct tsr_model {
   std::atomic<bool> measureArena{false};
   std::atomic<uint64_t> arenaHighWater{0};
   std::atomic<uint64_t> measuredRuns{0};
+  std::mutex spmdMutex; // partitioned models: one run at a time
 };
 
 #endif // TESSERA_RUNTIME_MODEL_H

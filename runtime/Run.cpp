@@ -1,5 +1,6 @@
 //===- runtime/Run.cpp - C API: checking tensors and running a model ------===//
 
+#include "Dist.h"
 #include "Model.h"
 
 #include <cstdint>
@@ -197,6 +198,63 @@ extern "C" tsr_error *tsr_model_run(tsr_model *model, const tsr_tensor *inputs,
         return makeError(err.code, "tsr_model_run: " + err.message);
       return nullptr;
     }
+    // A partitioned program runs on this device's shards: each input is
+    // cut from the caller's whole tensor, and every output is gathered
+    // whole from all devices. Runs are serialized: every device must issue
+    // the same collectives in the same order.
+    std::vector<AlignedBytes> shards;
+    std::unique_lock<std::mutex> spmdLock;
+    const std::vector<void *> wholeOut = out;
+    const bool spmd = !art.meshShape.empty();
+    if (spmd) {
+      Error err;
+      if (!dist::init(&err))
+        return makeError(err.code, "tsr_model_run: " + err.message);
+      if (dist::worldSize() != art.devices()) {
+        std::string mesh;
+        for (size_t i = 0; i < art.meshShape.size(); ++i)
+          mesh += (i ? "," : "") + art.meshAxes[i] + "=" +
+                  std::to_string(art.meshShape[i]);
+        return makeError(TSR_ERR_INVALID_ARGUMENT,
+                         "tsr_model_run: the model is partitioned over " +
+                             std::to_string(art.devices()) +
+                             " devices (mesh " + mesh +
+                             ") but MPI_COMM_WORLD has " +
+                             std::to_string(dist::worldSize()) +
+                             " processes: launch it with mpirun -np " +
+                             std::to_string(art.devices()));
+      }
+      spmdLock = std::unique_lock<std::mutex>(model->spmdMutex);
+      const int rank = dist::worldRank();
+      auto shard = [&](const TensorSpec &t, void *&data, bool copyIn) {
+        if (t.split.empty())
+          return true;
+        AlignedBytes buf = allocateAligned(t.localBytes);
+        if (!buf)
+          return false;
+        if (copyIn) {
+          const std::vector<int64_t> off =
+              dist::shardOffsets(art.meshShape, rank, t);
+          const std::vector<int64_t> zero(t.shape.size(), 0);
+          dist::copyRegion(static_cast<const uint8_t *>(data), t.shape.data(),
+                           off.data(), buf.get(), t.localShape.data(),
+                           zero.data(), t.localShape.data(), t.shape.size(),
+                           dtypeSize(t.dtype));
+        }
+        data = buf.get();
+        shards.push_back(std::move(buf));
+        return true;
+      };
+      for (size_t i = 0; i < in.size(); ++i)
+        if (!shard(art.inputs[i], in[i], true))
+          return outOfMemoryError();
+      for (size_t i = 0; i < out.size(); ++i) {
+        void *local = out[i];
+        if (!shard(art.outputs[i], local, false))
+          return outOfMemoryError();
+        out[i] = local;
+      }
+    }
     // args = [inputs..., weights..., outputs...] (tessera-packed-v1),
     // then the scratch arena (tessera-packed-v2), one per run so that
     // concurrent runs of one model do not share it.
@@ -222,6 +280,16 @@ extern "C" tsr_error *tsr_model_run(tsr_model *model, const tsr_tensor *inputs,
       args.push_back(arena.get());
     }
     model->entry(args.data());
+    if (spmd)
+      for (size_t i = 0; i < out.size(); ++i) {
+        const TensorSpec &t = art.outputs[i];
+        Error err;
+        if (!t.split.empty() &&
+            !dist::gatherShards(art.meshShape, t,
+                                static_cast<const uint8_t *>(out[i]),
+                                static_cast<uint8_t *>(wholeOut[i]), &err))
+          return makeError(err.code, "tsr_model_run: " + err.message);
+      }
     if (measure) {
       // The high-water mark: one past the last byte the run changed.
       uint64_t top = arenaBytes;
@@ -238,4 +306,23 @@ extern "C" tsr_error *tsr_model_run(tsr_model *model, const tsr_tensor *inputs,
     return makeError(TSR_ERR_INTERNAL,
                      std::string("tsr_model_run: internal error: ") + e.what());
   }
+}
+
+extern "C" int64_t tsr_model_num_devices(const tsr_model *model) {
+  return model ? model->artifact.devices() : 0;
+}
+
+extern "C" tsr_error *tsr_model_device_rank(const tsr_model *model,
+                                            int64_t *out_rank) {
+  if (!model || !out_rank)
+    return makeError(TSR_ERR_INVALID_ARGUMENT,
+                     "tsr_model_device_rank: model or out_rank is NULL");
+  *out_rank = 0;
+  if (model->artifact.meshShape.empty())
+    return nullptr;
+  Error err;
+  if (!dist::init(&err))
+    return makeError(err.code, "tsr_model_device_rank: " + err.message);
+  *out_rank = dist::worldRank();
+  return nullptr;
 }

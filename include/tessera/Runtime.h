@@ -213,6 +213,22 @@ TSR_API tsr_error *tsr_model_run(tsr_model *model, const tsr_tensor *inputs,
                                  size_t num_inputs, tsr_tensor *outputs,
                                  size_t num_outputs);
 
+/*===--------------------------- partitioned models -----------------------===*/
+
+/* A model compiled with `tessera-compile --mesh` is one SPMD program for a
+ * device mesh: run it with one process per device under mpirun (the
+ * MPI_COMM_WORLD rank is the device's row-major index in the mesh). Every
+ * process calls tsr_model_run with the whole inputs, and every process gets
+ * the whole outputs; the runtime cuts each device's shards and gathers the
+ * results (collectives through MPI). Runs of one model are serialized. */
+
+/* Devices the model is partitioned over (1 for an ordinary model). */
+TSR_API int64_t tsr_model_num_devices(const tsr_model *model);
+/* This process's device index (0 for an ordinary model); initializes MPI
+ * for a partitioned one. */
+TSR_API tsr_error *tsr_model_device_rank(const tsr_model *model,
+                                         int64_t *out_rank);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

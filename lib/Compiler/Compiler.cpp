@@ -12,6 +12,7 @@
 #include "passes/memory/Passes.h"
 #include "passes/remat/Passes.h"
 #include "passes/remat/Schedule.h"
+#include "passes/shard/Sharding.h"
 #include "tessera/Artifact.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -205,6 +206,59 @@ bool buildManifest(ModuleOp module, const CompileOptions &opts,
     if (!error.empty())
       return false;
   }
+  // A partitioned program: @main takes and returns local shards. The
+  // manifest gives the global shapes (what callers pass and get back), the
+  // local ones, and per dim the mesh axes it is split along, major first;
+  // the runtime scatters and gathers by them.
+  nlohmann::json mesh;
+  if (fn->hasAttr("tessera.spmd")) {
+    // tessera-lower-collectives moved the grid to module attributes.
+    auto shapeAttr = module->getAttrOfType<DenseI64ArrayAttr>("tessera.mesh_shape");
+    auto axesAttr = module->getAttrOfType<ArrayAttr>("tessera.mesh_axes");
+    if (!shapeAttr || !axesAttr || axesAttr.size() != shapeAttr.size()) {
+      error = "the partitioned program has no tessera.mesh_shape and "
+              "tessera.mesh_axes (run tessera-lower-collectives)";
+      return false;
+    }
+    std::optional<sharding::Mesh> m = sharding::Mesh();
+    m->shape.assign(shapeAttr.asArrayRef().begin(), shapeAttr.asArrayRef().end());
+    for (Attribute a : axesAttr)
+      m->names.push_back(cast<StringAttr>(a).str());
+    mesh = {{"axes", m->names}, {"shape", m->shape}};
+    auto shard = [&](nlohmann::json &j, StringAttr text) {
+      std::vector<int64_t> local = j["shape"];
+      std::vector<int64_t> global = local;
+      std::vector<std::vector<int>> split(local.size());
+      if (text) {
+        std::string err;
+        FailureOr<sharding::Sharding> s = sharding::parse(
+            *m, text.getValue(), static_cast<int64_t>(local.size()), err);
+        if (failed(s) || !s->partial.empty()) {
+          error = "'" + j["name"].get<std::string>() + "': sharding '" +
+                  text.str() + "': " + (err.empty() ? "is partial" : err);
+          return false;
+        }
+        for (size_t d = 0; d < local.size(); ++d) {
+          split[d].assign(s->dims[d].begin(), s->dims[d].end());
+          global[d] *= m->devices(s->dims[d]);
+        }
+        j["sharding"] = text.str();
+      }
+      j["shape"] = global;
+      j["local_shape"] = local;
+      j["split"] = split;
+      return true;
+    };
+    unsigned k = 0;
+    for (unsigned i = 0; i < fn.getNumArguments(); ++i)
+      if (!fn.getArgAttr(i, kWeightNameAttr) &&
+          !shard(inputs[k++], fn.getArgAttrOfType<StringAttr>(i, "tessera.sharding")))
+        return false;
+    for (unsigned i = 0; i < fn.getNumResults(); ++i)
+      if (!shard(outputs[i],
+                 fn.getResultAttrOfType<StringAttr>(i, "tessera.sharding")))
+        return false;
+  }
   std::string modelName = llvm::sys::path::stem(opts.inputPath).str();
   m.json = {{"format_version", TSR_FORMAT_VERSION},
             {"producer", "tessera-compile 0.1.0"},
@@ -215,6 +269,8 @@ bool buildManifest(ModuleOp module, const CompileOptions &opts,
             {"inputs", inputs},
             {"outputs", outputs},
             {"weights", weights}};
+  if (!mesh.is_null())
+    m.json["mesh"] = mesh;
   return true;
 }
 
@@ -566,6 +622,14 @@ int compile(const CompileOptions &opts) {
                       "quotes\n";
       return 1;
     }
+  if (cuda && !opts.mesh.empty() && opts.emit != "spmd" &&
+      opts.emit != "tessera") {
+    llvm::errs() << "tessera-compile: error: --mesh: partitioned programs run "
+                    "on the CPU target (collectives through MPI); the cuda "
+                    "target has no NCCL runtime yet (--emit=spmd writes the "
+                    "SPMD program)\n";
+    return 1;
+  }
   if (cuda && (!opts.memoryReport.empty() || !opts.memoryPlot.empty())) {
     llvm::errs() << "tessera-compile: error: --memory-report and "
                     "--memory-plot describe the CPU target's arena plan; the "
@@ -733,10 +797,6 @@ int compile(const CompileOptions &opts) {
       }
       if (opts.emit == "spmd")
         return writeText(opts.outputPath, printModule(*module)) ? 0 : 1;
-      llvm::errs() << "tessera-compile: error: running a partitioned program "
-                      "needs the multi-process runtime, which is not built "
-                      "yet; --emit=spmd writes the SPMD program\n";
-      return 1;
     }
     if (stage.name == "tessera-lower-to-linalg") {
       std::string merr;

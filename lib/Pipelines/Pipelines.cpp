@@ -115,7 +115,7 @@ static std::vector<PipelineStage> sharedStages(const CPUPipelineOptions &o,
   const std::string cse = o.remat.budget.empty() ? ",cse" : "";
   std::string toLinalg = "tessera-externalize-weights{min-elements=" +
                          std::to_string(o.minWeightElements) +
-                         "},convert-tessera-to-linalg,convert-texpr-to-linalg,canonicalize" + cse;
+                         "},tessera-lower-collectives,convert-tessera-to-linalg,convert-texpr-to-linalg,canonicalize" + cse;
   if (o.fuseElementwise)
     toLinalg += ",func.func(tessera-fuse-elementwise),canonicalize" + cse;
   if (o.precision != "f32")

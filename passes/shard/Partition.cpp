@@ -502,6 +502,19 @@ struct TesseraShardPartitionPass
     fn.setType(FunctionType::get(fn.getContext(),
                                  fn.getBody().front().getArgumentTypes(),
                                  ret.getOperandTypes()));
+    // Every argument and result records its sharding: the artifact's
+    // manifest and the runtime scatter inputs and gather outputs by it.
+    for (BlockArgument a : fn.getArguments())
+      if (tensorTy(a))
+        fn.setArgAttr(a.getArgNumber(), "tessera.sharding",
+                      b.getStringAttr(text(*mesh, p.get(a))));
+    for (auto [i, v] : llvm::enumerate(ret.getOperands()))
+      if (tensorTy(v)) {
+        Sharding s = p.get(v);
+        s.partial.clear(); // reduced before the return
+        fn.setResultAttr(i, "tessera.sharding",
+                         b.getStringAttr(text(*mesh, s)));
+      }
     fn->setAttr("tessera.spmd",
                 FlatSymbolRefAttr::get(fn.getContext(), mesh->sym));
     return success();

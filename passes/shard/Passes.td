@@ -73,4 +73,28 @@ def TesseraShardPartition : Pass<"tessera-shard-partition", "mlir::ModuleOp"> {
                            "mlir::arith::ArithDialect"];
 }
 
+def TesseraLowerCollectives
+    : Pass<"tessera-lower-collectives", "mlir::ModuleOp"> {
+  let summary = "Lower shard collectives to Tessera runtime calls (MPI)";
+  let description = [{
+    Runs on a partitioned program before bufferization. Each
+    `shard.all_reduce`, `all_gather`, `all_slice`, `all_to_all` and `shift`
+    becomes a call to a private wrapper `@__tsr_coll_N(input buffer, output
+    buffer)` (from `bufferization.to_buffer` of its operand and a fresh
+    64-byte aligned `memref.alloc`, the result a restrict `to_tensor` of it)
+    that passes the two addresses and a constant descriptor global
+    (`@__tsr_coll_desc_N`, layout in `tessera/Collectives.h`: kind, element
+    type, reduction, axes, grid shape, input shape) to the runtime's
+    `tsr_coll_run`. `shard.process_multi_index` becomes one
+    `tsr_coll_process_index` call per axis. The runtime runs them with MPI,
+    one process per device. Upstream `convert-shard-to-mpi` is not used: it
+    covers all-reduce and halo updates only, and the MPI dialect has no
+    all-gather or all-to-all.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::bufferization::BufferizationDialect",
+                           "mlir::func::FuncDialect",
+                           "mlir::memref::MemRefDialect"];
+}
+
 #endif

@@ -41,6 +41,10 @@ const char *kUsage =
     "TESSERA_CUDA_PROFILE=FILE writes each step's time, bytes and flops as\n"
     "JSON after the second run).\n"
     "\n"
+    "A partitioned artifact (tessera-compile --mesh) runs as one process per\n"
+    "mesh device: mpirun -np N tessera-run MODEL.tsr ... Every process reads\n"
+    "the whole inputs; rank 0 prints and writes the whole outputs.\n"
+    "\n"
     "options:\n"
     "  -i, --input NAME=FILE.npy\n"
     "                         bind model input NAME to FILE.npy\n"
@@ -421,6 +425,18 @@ int main(int argc, char **argv) {
     return 0;
   }
 
+  // A partitioned model: every rank runs; only rank 0 prints and writes.
+  int64_t deviceRank = 0;
+  const int64_t devices = tsr_model_num_devices(model);
+  if (devices > 1) {
+    if (tsr_error *err = tsr_model_device_rank(model, &deviceRank))
+      return fail(err);
+    if (deviceRank != 0 && !std::freopen("/dev/null", "w", stdout))
+      return 1;
+    if (!opts.outputDir.empty() && deviceRank != 0)
+      opts.outputDir.clear();
+  }
+
   std::vector<std::string> problems;
   std::vector<BoundInput> bound = bindInputs(model, opts.inputs, problems);
   if (!problems.empty()) {
@@ -503,6 +519,9 @@ int main(int argc, char **argv) {
     }
   }
 
+  if (devices > 1)
+    std::printf("partitioned: %lld devices (one process each)\n",
+                (long long)devices);
   std::printf("load: %.4g ms\nfirst run: %.4g ms\n", loadMs, firstMs);
   if (opts.bench > 0) {
     for (long i = 0; i < opts.warmup; ++i)
