@@ -419,6 +419,17 @@ struct TesseraShardPartitionPass
         if (tensorTy(op->getOperand(i)))
           haves[{op, i}] = have(op->getOperand(i));
 
+    // What each result leaves as (split, complete: partial sums are
+    // reduced before the return), before the rewrite replaces the values.
+    SmallVector<std::optional<Sharding>> resultShardings;
+    for (Value v : fn.getBody().front().getTerminator()->getOperands()) {
+      resultShardings.emplace_back();
+      if (tensorTy(v)) {
+        Sharding s = have(v);
+        s.partial.clear();
+        resultShardings.back() = s;
+      }
+    }
     // Rewrite in place.
     OpBuilder b(fn.getContext());
     for (auto [v, t] : local)
@@ -508,13 +519,9 @@ struct TesseraShardPartitionPass
       if (tensorTy(a))
         fn.setArgAttr(a.getArgNumber(), "tessera.sharding",
                       b.getStringAttr(text(*mesh, p.get(a))));
-    for (auto [i, v] : llvm::enumerate(ret.getOperands()))
-      if (tensorTy(v)) {
-        Sharding s = p.get(v);
-        s.partial.clear(); // reduced before the return
-        fn.setResultAttr(i, "tessera.sharding",
-                         b.getStringAttr(text(*mesh, s)));
-      }
+    for (auto [i, s] : llvm::enumerate(resultShardings))
+      if (s)
+        fn.setResultAttr(i, "tessera.sharding", b.getStringAttr(text(*mesh, *s)));
     fn->setAttr("tessera.spmd",
                 FlatSymbolRefAttr::get(fn.getContext(), mesh->sym));
     return success();

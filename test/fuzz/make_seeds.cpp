@@ -42,6 +42,13 @@ int main(int argc, char **argv) {
                                    toBytes(testManifest("cuda").dump())},
                                   {TSR_SECTION_WEIGHTS, testWeights()},
                                   {TSR_SECTION_PTX, toBytes("// ptx")}})});
+  json spmd = testManifest();
+  spmd["mesh"] = {{"axes", {"data", "model"}}, {"shape", {2, 3}}};
+  spmd["inputs"][0]["split"] = json::parse("[[0], [1]]");
+  spmd["inputs"][0]["local_shape"] = {1, 1};
+  spmd["outputs"][0]["split"] = json::parse("[[], [1]]");
+  spmd["outputs"][0]["local_shape"] = {2, 1};
+  seeds.push_back({"partitioned.tsr", buildTestArtifact(code, spmd)});
   json bad = testManifest();
   bad["inputs"][0]["shape"] = {2, -3};
   seeds.push_back({"negative-dim.tsr", buildTestArtifact(code, bad)});

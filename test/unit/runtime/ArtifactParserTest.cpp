@@ -10,6 +10,7 @@
 #include "Crc32.h"
 #include "RuntimeTestUtil.h"
 
+#include <functional>
 #include <limits>
 
 using namespace tessera::test;
@@ -538,4 +539,62 @@ TEST(ArtifactParser, NullArgumentsAreRejected) {
   EXPECT_EQ(err.code, TSR_ERR_INVALID_ARGUMENT);
   EXPECT_FALSE(tsr_internal_parse_artifact(nullptr, 0, &parsed, &err));
   EXPECT_EQ(err.code, TSR_ERR_CORRUPT);
+}
+
+TEST(ArtifactManifest, PartitionedMeshAndSplitsAreParsed) {
+  json m = testManifest();
+  m["mesh"] = {{"axes", {"data", "model"}}, {"shape", {2, 3}}};
+  m["inputs"][0]["split"] = json::parse("[[0], [1]]");
+  m["inputs"][0]["local_shape"] = {1, 1};
+  m["outputs"][0]["split"] = json::parse("[[], [1]]");
+  m["outputs"][0]["local_shape"] = {2, 1};
+  const ParsedArtifact p = parseOk(artifactWith(m));
+  EXPECT_EQ(p.meshShape, (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(p.meshAxes, (std::vector<std::string>{"data", "model"}));
+  EXPECT_EQ(p.devices(), 6);
+  EXPECT_EQ(p.inputs[0].split, (std::vector<std::vector<int>>{{0}, {1}}));
+  EXPECT_EQ(p.inputs[0].localShape, (std::vector<int64_t>{1, 1}));
+  EXPECT_EQ(p.inputs[0].localBytes, 4u);
+  // Without a split a tensor is whole on every device.
+  EXPECT_TRUE(p.inputs[1].split.empty());
+  EXPECT_EQ(p.inputs[1].localShape, p.inputs[1].shape);
+  EXPECT_EQ(p.outputs[0].localBytes, 8u);
+}
+
+TEST(ArtifactManifest, PartitionedManifestsAreChecked) {
+  auto with = [](const std::function<void(json &)> &edit) {
+    json m = testManifest();
+    m["mesh"] = {{"axes", {"data", "model"}}, {"shape", {2, 3}}};
+    m["inputs"][0]["split"] = json::parse("[[0], [1]]");
+    m["inputs"][0]["local_shape"] = {1, 1};
+    edit(m);
+    return artifactWith(m);
+  };
+  expectParseError(with([](json &m) { m.erase("mesh"); }),
+                   "inputs[0] ('x') has a 'split' but the artifact has no 'mesh'");
+  expectParseError(with([](json &m) { m["inputs"][0]["split"] = json::parse("[[2], []]"); }),
+                   "'inputs[0].split[0]': mesh axis 2 is out of range or used twice");
+  expectParseError(with([](json &m) { m["inputs"][0]["split"] = json::parse("[[0], [0]]"); }),
+                   "'inputs[0].split[1]': mesh axis 0 is out of range or used twice");
+  expectParseError(with([](json &m) { m["inputs"][0]["split"] = json::parse("[[0]]"); }),
+                   "'inputs[0].split' must be an array of 2 axis lists");
+  expectParseError(with([](json &m) { m["inputs"][0]["local_shape"] = {2, 1}; }),
+                   "inputs[0] ('x'): dim 0 (2) split over 2 devices is not local dim 2");
+  expectParseError(with([](json &m) {
+                     m["inputs"][0]["split"] = json::parse("[[], [0]]");
+                     m["inputs"][0]["local_shape"] = {2, 1};
+                   }),
+                   "inputs[0] ('x'): dim 1 (3) split over 2 devices is not local dim 1");
+  expectParseError(with([](json &m) { m["inputs"][0].erase("local_shape"); }),
+                   "missing required field 'inputs[0].local_shape'");
+  expectParseError(with([](json &m) { m["mesh"]["shape"] = {2, 0}; }),
+                   "'mesh.shape[1]' is 0");
+  expectParseError(with([](json &m) { m["mesh"]["axes"] = {"data"}; }),
+                   "'mesh.axes' must be an array of 1 to 16 names");
+  expectParseError(with([](json &m) { m["mesh"] = 3; }),
+                   "'mesh' must be an object, got number");
+  expectParseError(with([](json &m) { m["mesh"]["shape"] = {65536, 2}; }),
+                   "'mesh' has more than 65536 devices");
+  expectParseError(with([](json &m) { m["weights"][0]["split"] = json::parse("[[0]]"); }),
+                   "'weights[0]' has a 'split': weights are stored whole");
 }
