@@ -49,6 +49,15 @@ GPT_MEGATRON = {"onnx::MatMul_147": "[{}, {model}]", "mlp.0.bias": "[{model}]",
 ENCODER_MEGATRON = {"onnx::MatMul_429": "[{}, {model}]", "onnx::MatMul_430": "[{model}, {}]",
                     "layers.0.linear1.bias": "[{model}]"}
 
+# Variants with a larger batch (and smaller images) for data parallelism: name -> (model of
+# models.py, input shape or None for the model's own).
+VARIANTS = {
+    "resnet18-b8": ("resnet18", (8, 3, 64, 64)),
+    "mobilenet_v2-b8": ("mobilenet_v2", (8, 3, 64, 64)),
+    "transformer_encoder-b4": ("transformer_encoder", (4, 128, 256)),
+    "gpt_block-b4": ("gpt_block", (4, 64)),
+}
+
 # name: (model, mesh, spec, train, collectives the SPMD program must contain)
 CASES = {
     "mlp-data-2": ("mlp", "data=2", {"input": "[{data}, {}]"}, False, []),
@@ -79,13 +88,30 @@ CASES = {
                            ["all_reduce"]),
     "encoder-data-8": ("transformer_encoder", "data=8", {"input": "[{}, {data}, {}]"}, False,
                        []),
+    "gpt-data-4": ("gpt_block-b4", "data=4", {"tokens": "[{data}, {}]"}, False, []),
+    "gpt-mixed-8": ("gpt_block-b4", "data=2,model=4", dict(GPT_MEGATRON, tokens="[{data}, {}]"),
+                    False, ["all_reduce"]),
+    "gpt-train-mixed-4": ("gpt_block-b4", "data=2,model=2",
+                          dict(GPT_MEGATRON, tokens="[{data}, {}]", target="[{data}, {}, {}]"),
+                          True, ["all_reduce"]),
+    "encoder-data-4": ("transformer_encoder-b4", "data=4", {"input": "[{data}, {}, {}]"}, False,
+                       []),
+    "encoder-mixed-8": ("transformer_encoder-b4", "data=2,model=4",
+                        dict(ENCODER_MEGATRON, input="[{data}, {}, {}]"), False, ["all_reduce"]),
+    "resnet18-data-8": ("resnet18-b8", "data=8", {"input": "[{data}, {}, {}, {}]"}, False, []),
+    "resnet18-mixed-4": ("resnet18-b8", "data=2,rows=2", {"input": "[{data}, {}, {rows}, {}]"},
+                         False, ["shift"]),
+    "mobilenet-data-4": ("mobilenet_v2-b8", "data=4", {"input": "[{data}, {}, {}, {}]"}, False,
+                         []),
+    "mobilenet-spatial-2": ("mobilenet_v2-b8", "rows=2", {"input": "[{}, {}, {rows}, {}]"},
+                            False, ["shift"]),
     "resnet18-spatial-2": ("resnet18", "rows=2", {"input": "[{}, {}, {rows}, {}]"}, False,
                            ["shift"]),
     "resnet18-spatial-4": ("resnet18", "rows=2,cols=2", {"input": "[{}, {}, {rows}, {cols}]"},
                            False, ["shift"]),
 }
 LOSS = {"mlp": "cross-entropy", "gpt_block": "cross-entropy", "resnet18": "cross-entropy",
-        "transformer_encoder": "mse"}
+        "transformer_encoder": "mse", "gpt_block-b4": "cross-entropy"}
 
 
 def run(cmd, timeout=1800):
@@ -223,7 +249,14 @@ def main(argv=None):
         t0 = time.time()
         try:
             if model not in exported:
-                m, inputs = models.build(model)
+                base, shape = VARIANTS.get(model, (model, None))
+                m, inputs = models.build(base)
+                if shape:
+                    rng = np.random.RandomState(11)
+                    inputs = {k: (rng.randint(0, 512, size=shape).astype(v.dtype)
+                                  if v.dtype.kind == "i" else
+                                  rng.standard_normal(shape).astype(v.dtype))
+                              for k, v in inputs.items()}
                 m = train_e2e.fold_batch_norm(m)
                 path = os.path.join(a.workdir, model + ".onnx")
                 train_e2e.export(m, inputs, path)
