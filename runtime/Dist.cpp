@@ -22,7 +22,13 @@ namespace {
 
 std::mutex initMutex;
 bool initialized = false, weInitialized = false;
+// This process's device index and the devices of its program: the world,
+// or the stage of a pipeline it runs (setDeviceGroup).
 int rank0 = 0, size0 = 1;
+int worldRank0 = 0, worldSize0 = 1;
+#ifdef TSR_HAVE_MPI
+MPI_Comm deviceComm = MPI_COMM_WORLD;
+#endif
 
 [[noreturn]] void die(const std::string &message) {
   std::fprintf(stderr, "tessera runtime: collective failed: %s\n",
@@ -134,8 +140,7 @@ MPI_Comm groupComm(const Desc &d) {
   const int64_t devices = product(d.mesh);
   if (devices != size0)
     die("the program is partitioned for " + std::to_string(devices) +
-        " devices but MPI_COMM_WORLD has " + std::to_string(size0) +
-        " processes");
+        " devices but it runs on " + std::to_string(size0) + " processes");
   std::vector<int64_t> key = d.mesh;
   key.push_back(-1);
   key.insert(key.end(), d.axes.begin(), d.axes.end());
@@ -149,7 +154,7 @@ MPI_Comm groupComm(const Desc &d) {
       rest.push_back(a);
   const std::vector<int64_t> c = coords(d.mesh, rank0);
   MPI_Comm comm;
-  check(MPI_Comm_split(MPI_COMM_WORLD, int(indexOver(d.mesh, c, rest)),
+  check(MPI_Comm_split(deviceComm, int(indexOver(d.mesh, c, rest)),
                        int(indexOver(d.mesh, c, d.axes)), &comm),
         "MPI_Comm_split");
   comms[key] = comm;
@@ -324,13 +329,39 @@ bool init(Error *err) {
   }
   MPI_Comm_rank(MPI_COMM_WORLD, &rank0);
   MPI_Comm_size(MPI_COMM_WORLD, &size0);
+  worldRank0 = rank0;
+  worldSize0 = size0;
   initialized = true;
   return true;
 #endif
 }
 
-int worldRank() { return rank0; }
-int worldSize() { return size0; }
+int deviceRank() { return rank0; }
+int devices() { return size0; }
+int worldRank() { return worldRank0; }
+int worldSize() { return worldSize0; }
+
+bool setDeviceGroup(int color, Error *err) {
+#ifndef TSR_HAVE_MPI
+  (void)color;
+  err->code = TSR_ERR_UNSUPPORTED_TARGET;
+  err->message = "this runtime was built without MPI";
+  return false;
+#else
+  MPI_Comm comm;
+  if (MPI_Comm_split(MPI_COMM_WORLD, color, worldRank0, &comm) != MPI_SUCCESS) {
+    err->code = TSR_ERR_INTERNAL;
+    err->message = "MPI_Comm_split failed";
+    return false;
+  }
+  std::lock_guard<std::mutex> lock(commMutex);
+  deviceComm = comm;
+  comms.clear();
+  MPI_Comm_rank(comm, &rank0);
+  MPI_Comm_size(comm, &size0);
+  return true;
+#endif
+}
 
 void copyRegion(const uint8_t *src, const int64_t *srcShape,
                 const int64_t *srcOff, uint8_t *dst, const int64_t *dstShape,
@@ -411,7 +442,7 @@ bool gatherShards(const std::vector<int64_t> &meshShape, const TensorSpec &spec,
   }
   std::vector<uint8_t> all(bytes * size_t(size0));
   if (MPI_Allgather(local, int(bytes), MPI_BYTE, all.data(), int(bytes),
-                    MPI_BYTE, MPI_COMM_WORLD) != MPI_SUCCESS) {
+                    MPI_BYTE, deviceComm) != MPI_SUCCESS) {
     err->code = TSR_ERR_INTERNAL;
     err->message = "output '" + spec.name + "': MPI_Allgather failed";
     return false;

@@ -26,8 +26,15 @@ namespace dist {
 /// did; then it also finalizes it). False with `err` set when the runtime
 /// has no MPI or initialization fails.
 bool init(Error *err);
+/// This process's device index and the number of devices of the program it
+/// runs: MPI_COMM_WORLD's, or its pipeline stage's after setDeviceGroup.
+int deviceRank();
+int devices();
 int worldRank();
 int worldSize();
+/// Splits MPI_COMM_WORLD by `color` (collective over it): the processes
+/// with this process's color become its devices (a pipeline stage).
+bool setDeviceGroup(int color, Error *err);
 
 /// Copies the region [srcOff, srcOff + extent) of a dense row-major `src`
 /// of shape `srcShape` to `dstOff` in `dst` of shape `dstShape`.

@@ -210,7 +210,7 @@ extern "C" tsr_error *tsr_model_run(tsr_model *model, const tsr_tensor *inputs,
       Error err;
       if (!dist::init(&err))
         return makeError(err.code, "tsr_model_run: " + err.message);
-      if (dist::worldSize() != art.devices()) {
+      if (dist::devices() != art.devices()) {
         std::string mesh;
         for (size_t i = 0; i < art.meshShape.size(); ++i)
           mesh += (i ? "," : "") + art.meshAxes[i] + "=" +
@@ -219,13 +219,13 @@ extern "C" tsr_error *tsr_model_run(tsr_model *model, const tsr_tensor *inputs,
                          "tsr_model_run: the model is partitioned over " +
                              std::to_string(art.devices()) +
                              " devices (mesh " + mesh +
-                             ") but MPI_COMM_WORLD has " +
-                             std::to_string(dist::worldSize()) +
+                             ") but runs on " +
+                             std::to_string(dist::devices()) +
                              " processes: launch it with mpirun -np " +
                              std::to_string(art.devices()));
       }
       spmdLock = std::unique_lock<std::mutex>(model->spmdMutex);
-      const int rank = dist::worldRank();
+      const int rank = dist::deviceRank();
       auto shard = [&](const TensorSpec &t, void *&data, bool copyIn) {
         if (t.split.empty())
           return true;
@@ -323,6 +323,6 @@ extern "C" tsr_error *tsr_model_device_rank(const tsr_model *model,
   Error err;
   if (!dist::init(&err))
     return makeError(err.code, "tsr_model_device_rank: " + err.message);
-  *out_rank = dist::worldRank();
+  *out_rank = dist::deviceRank();
   return nullptr;
 }

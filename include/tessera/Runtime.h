@@ -229,6 +229,49 @@ TSR_API int64_t tsr_model_num_devices(const tsr_model *model);
 TSR_API tsr_error *tsr_model_device_rank(const tsr_model *model,
                                          int64_t *out_rank);
 
+/*===--------------------------- pipelines --------------------------------===*/
+
+/* A pipeline (tessera-compile --pipeline-stages=N -o DIR) is DIR/pipeline.json
+ * and one artifact per stage, each on its own device mesh. Run it under
+ * mpirun with as many processes as the stages' devices together: world ranks
+ * are dealt to the stages in order. Every process passes the whole inputs and
+ * gets the whole outputs. */
+typedef struct tsr_pipeline tsr_pipeline;
+
+/* Loads DIR/pipeline.json (path to the file) and this process's stage
+ * artifact; collective over MPI_COMM_WORLD. */
+TSR_API tsr_error *tsr_pipeline_load(const char *path, tsr_pipeline **out);
+TSR_API void tsr_pipeline_free(tsr_pipeline *pipeline);
+TSR_API int64_t tsr_pipeline_num_stages(const tsr_pipeline *pipeline);
+/* This process's stage and its MPI_COMM_WORLD rank. */
+TSR_API int64_t tsr_pipeline_stage(const tsr_pipeline *pipeline);
+TSR_API int64_t tsr_pipeline_rank(const tsr_pipeline *pipeline);
+/* The model's inputs and outputs (TSR_ROLE_INPUT, TSR_ROLE_OUTPUT) at one
+ * micro-batch. */
+TSR_API size_t tsr_pipeline_num_tensors(const tsr_pipeline *pipeline,
+                                        tsr_role role);
+TSR_API const char *tsr_pipeline_tensor_name(const tsr_pipeline *pipeline,
+                                             tsr_role role, size_t index);
+TSR_API tsr_dtype tsr_pipeline_tensor_dtype(const tsr_pipeline *pipeline,
+                                            tsr_role role, size_t index);
+TSR_API int64_t tsr_pipeline_tensor_rank(const tsr_pipeline *pipeline,
+                                         tsr_role role, size_t index);
+TSR_API const int64_t *tsr_pipeline_tensor_dims(const tsr_pipeline *pipeline,
+                                                tsr_role role, size_t index);
+/* Runs `micro_batches` micro-batches: each tensor's dim 0 is micro_batches
+ * times the compiled one (binding by name, else position). Boundary tensors
+ * move between stages by broadcast (one per tensor and micro-batch from a
+ * byte-balanced sender; `broadcast` non-zero) or by one send/recv per
+ * receiving device. Collective over MPI_COMM_WORLD. */
+TSR_API tsr_error *tsr_pipeline_run(tsr_pipeline *pipeline,
+                                    const tsr_tensor *inputs,
+                                    size_t num_inputs, tsr_tensor *outputs,
+                                    size_t num_outputs, int64_t micro_batches,
+                                    int broadcast);
+/* Seconds this process spent sending and receiving boundary tensors in the
+ * last run. */
+TSR_API double tsr_pipeline_transfer_seconds(const tsr_pipeline *pipeline);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -332,21 +332,26 @@ bool applyShardSpec(ModuleOp module, const CompileOptions &opts,
     return false;
   }
   std::map<std::string, std::function<void(StringAttr)>> targets;
+  std::map<std::string, int> uses; // a name two tensors answer to is ambiguous
   for (unsigned i = 0; i < fn.getNumArguments(); ++i)
-    if (auto n = fn.getArgAttrOfType<StringAttr>(i, "tessera.name"))
+    if (auto n = fn.getArgAttrOfType<StringAttr>(i, "tessera.name")) {
+      ++uses[n.str()];
       targets[n.str()] = [fn, i](StringAttr s) mutable {
         fn.setArgAttr(i, "tessera.sharding", s);
       };
+    }
   fn.walk([&](ConstantOp c) {
     std::string name;
     if (auto r = dyn_cast<DenseResourceElementsAttr>(c.getValue()))
       name = r.getRawHandle().getKey().str();
     else if (auto nl = dyn_cast<NameLoc>(c.getLoc()))
       name = nl.getName().str();
-    if (!name.empty())
+    if (!name.empty()) {
+      ++uses[name];
       targets[name] = [c](StringAttr s) mutable {
         c->setAttr("tessera.user_sharding", s);
       };
+    }
   });
   for (auto &[name, value] : spec.items()) {
     if (!value.is_string()) {
@@ -354,6 +359,10 @@ bool applyShardSpec(ModuleOp module, const CompileOptions &opts,
       return false;
     }
     auto it = targets.find(name);
+    if (it == targets.end() && opts.shardSpecNames)
+      continue; // a pipeline stage: another stage may have it
+    if (opts.shardSpecNames)
+      opts.shardSpecNames->insert(name);
     if (it == targets.end()) {
       err = "--shard-spec: no input or weight named '" + name + "' (";
       size_t k = 0;
@@ -365,6 +374,11 @@ bool applyShardSpec(ModuleOp module, const CompileOptions &opts,
         err += (k > 1 ? ", " : "") + n;
       }
       err += ")";
+      return false;
+    }
+    if (uses[name] > 1) {
+      err = "--shard-spec: '" + name + "' names " + std::to_string(uses[name]) +
+            " tensors (inputs and weights); it cannot say which to shard";
       return false;
     }
     it->second(b.getStringAttr(value.get<std::string>()));
@@ -502,6 +516,48 @@ std::string supportedOpsMarkdown() {
   return s;
 }
 
+namespace {
+
+/// --mesh: the spec (after autodiff, so that trainable weights are named
+/// arguments), then propagation and partitioning into one SPMD program.
+/// Returns -1 to go on, else the exit status (--emit=spmd, errors).
+int shardModule(MLIRContext &ctx, OwningOpRef<ModuleOp> &module,
+                const CompileOptions &opts, Timer &timer) {
+  std::string err;
+  if (!applyShardSpec(*module, opts, err)) {
+    llvm::errs() << "tessera-compile: error: " << err << "\n";
+    return 1;
+  }
+  PassManager spm(&ctx);
+  spm.enableVerifier(true);
+  std::string text = "tessera-shard-propagate";
+  if (!opts.shardReport.empty())
+    text += "{report=" + opts.shardReport + "}";
+  text += ",tessera-shard-partition,canonicalize";
+  if (!addPipelineText(spm, text, err)) {
+    llvm::errs() << "tessera-compile: internal error: sharding: " << err
+                 << "\n";
+    return 1;
+  }
+  if (!timer.step("tessera-shard", [&] { return succeeded(spm.run(*module)); })) {
+    llvm::errs() << "tessera-compile: error: sharding failed\n";
+    return 1;
+  }
+  if (opts.emit == "spmd")
+    return writeText(opts.outputPath, printModule(*module)) ? 0 : 1;
+  return -1;
+}
+
+int lowerFrom(MLIRContext &ctx, OwningOpRef<ModuleOp> &module,
+              const CompileOptions &opts,
+              const std::vector<PipelineStage> &stages, size_t first,
+              Timer &timer);
+int compilePipeline(MLIRContext &ctx, OwningOpRef<ModuleOp> &module,
+                    const CompileOptions &opts,
+                    const std::vector<PipelineStage> &stages, Timer &timer);
+
+} // namespace
+
 int compile(const CompileOptions &opts) {
   registerEverything();
   DialectRegistry registry;
@@ -602,12 +658,43 @@ int compile(const CompileOptions &opts) {
       return 1;
     }
   }
-  if (opts.mesh.empty() &&
+  if (opts.mesh.empty() && opts.stageMeshes.empty() &&
       (opts.emit == "spmd" || !opts.shardSpec.empty() ||
        !opts.shardReport.empty())) {
     llvm::errs() << "tessera-compile: error: --emit=spmd, --shard-spec and "
-                    "--shard-report need --mesh\n";
+                    "--shard-report need --mesh (or --stage-mesh)\n";
     return 1;
+  }
+  if (opts.pipelineStages < 1 || opts.pipelineStages > 64) {
+    llvm::errs() << "tessera-compile: error: --pipeline-stages="
+                 << opts.pipelineStages << " is out of range (1-64)\n";
+    return 1;
+  }
+  if (opts.pipelineStages == 1 && !opts.stageMeshes.empty()) {
+    llvm::errs() << "tessera-compile: error: --stage-mesh needs "
+                    "--pipeline-stages\n";
+    return 1;
+  }
+  if (opts.pipelineStages > 1) {
+    const char *why = nullptr;
+    if (cuda)
+      why = "pipelines run on the cpu target";
+    else if (train.enabled)
+      why = "pipelined training steps are not built (the 1F1B and eager-1F1B "
+            "schedules are modelled in bench/shard)";
+    else if (opts.emit != "artifact")
+      why = "a pipeline compiles to artifacts only (--emit=artifact)";
+    else if (!opts.mesh.empty())
+      why = "give each stage its mesh with --stage-mesh, not --mesh";
+    else if (static_cast<int64_t>(opts.stageMeshes.size()) > opts.pipelineStages)
+      why = "more --stage-mesh values than stages";
+    else if (!opts.remat.budget.empty())
+      why = "--memory-budget applies to whole programs";
+    if (why) {
+      llvm::errs() << "tessera-compile: error: --pipeline-stages: " << why
+                   << "\n";
+      return 1;
+    }
   }
   // Paths go into pass-option text, whose syntax these characters break.
   for (auto [flag, path] :
@@ -688,10 +775,29 @@ int compile(const CompileOptions &opts) {
   go.useLibrary = opts.gpuLibraryCalls;
   const std::vector<PipelineStage> stages =
       cuda ? gpuPipelineStages(go) : cpuPipelineStages(po);
+  if (opts.pipelineStages > 1)
+    return compilePipeline(ctx, module, opts, stages, timer);
+  return lowerFrom(ctx, module, opts, stages, 0, timer);
+}
+
+namespace {
+
+/// Runs `stages` from index `first` on, then code generation and the
+/// artifact (or the IR --emit asks for).
+int lowerFrom(MLIRContext &ctx, OwningOpRef<ModuleOp> &module,
+              const CompileOptions &opts,
+              const std::vector<PipelineStage> &stages, size_t first,
+              Timer &timer) {
+  const bool cuda = opts.target == "cuda";
+  const DeriveOptions &derive = opts.derive;
+  const TrainOptions &train = opts.train;
+  const RematOptions &remat = opts.remat;
   Manifest manifest;
   int stageIndex = 0;
   for (const PipelineStage &stage : stages) {
     ++stageIndex;
+    if (stageIndex <= static_cast<int>(first))
+      continue;
     PassManager pm(&ctx);
     pm.enableVerifier(true);
     std::string err;
@@ -772,32 +878,9 @@ int compile(const CompileOptions &opts) {
                             "docs/training.md, 'Budget semantics'\n";
       }
     }
-    if (stage.name == "tessera-graph-cleanup" && !opts.mesh.empty()) {
-      // Sharding: the spec (after autodiff, so that trainable weights are
-      // named arguments), then propagate and partition into one SPMD
-      // program.
-      if (!applyShardSpec(*module, opts, err)) {
-        llvm::errs() << "tessera-compile: error: " << err << "\n";
-        return 1;
-      }
-      PassManager spm(&ctx);
-      spm.enableVerifier(true);
-      std::string text = "tessera-shard-propagate";
-      if (!opts.shardReport.empty())
-        text += "{report=" + opts.shardReport + "}";
-      text += ",tessera-shard-partition,canonicalize";
-      if (!addPipelineText(spm, text, err)) {
-        llvm::errs() << "tessera-compile: internal error: sharding: " << err
-                     << "\n";
-        return 1;
-      }
-      if (!timer.step("tessera-shard", [&] { return succeeded(spm.run(*module)); })) {
-        llvm::errs() << "tessera-compile: error: sharding failed\n";
-        return 1;
-      }
-      if (opts.emit == "spmd")
-        return writeText(opts.outputPath, printModule(*module)) ? 0 : 1;
-    }
+    if (stage.name == "tessera-graph-cleanup" && !opts.mesh.empty())
+      if (int rc = shardModule(ctx, module, opts, timer); rc >= 0)
+        return rc;
     if (stage.name == "tessera-lower-to-linalg") {
       std::string merr;
       if (!buildManifest(*module, opts, manifest, merr)) {
@@ -851,4 +934,129 @@ int compile(const CompileOptions &opts) {
   return 0;
 }
 
+/// --pipeline-stages: the graph-cleaned module cut into stages, each
+/// (sharded over its --stage-mesh, if any) lowered to DIR/stage<k>.tsr, and
+/// DIR/pipeline.json naming the stages, their devices and the tensors they
+/// take and make.
+int compilePipeline(MLIRContext &ctx, OwningOpRef<ModuleOp> &module,
+                    const CompileOptions &opts,
+                    const std::vector<PipelineStage> &stages, Timer &timer) {
+  const int64_t n = opts.pipelineStages;
+  const std::string dir = opts.outputPath;
+  if (std::error_code ec = llvm::sys::fs::create_directories(dir)) {
+    llvm::errs() << "tessera-compile: error: cannot create the pipeline "
+                    "directory '" << dir << "': " << ec.message() << "\n";
+    return 1;
+  }
+  auto signature = [](func::FuncOp fn, std::string &err) {
+    nlohmann::json ins = nlohmann::json::array(), outs = nlohmann::json::array();
+    for (unsigned i = 0; i < fn.getNumArguments(); ++i) {
+      auto nm = fn.getArgAttrOfType<StringAttr>(i, kTensorNameAttr);
+      ins.push_back(tensorJson(nm ? nm.str() : "input_" + std::to_string(i),
+                               fn.getArgument(i).getType(), err));
+    }
+    for (unsigned i = 0; i < fn.getNumResults(); ++i) {
+      auto nm = fn.getResultAttrOfType<StringAttr>(i, kTensorNameAttr);
+      outs.push_back(tensorJson(nm ? nm.str() : "output_" + std::to_string(i),
+                                fn.getResultTypes()[i], err));
+    }
+    return std::pair{ins, outs};
+  };
+  std::string err;
+  auto whole = module->lookupSymbol<func::FuncOp>("main");
+  if (!whole) {
+    llvm::errs() << "tessera-compile: error: the module has no @main\n";
+    return 1;
+  }
+  auto [modelIns, modelOuts] = signature(whole, err);
+  nlohmann::json pipe = {{"format", "tessera-pipeline-v1"},
+                         {"model", llvm::sys::path::stem(opts.inputPath).str()},
+                         {"inputs", modelIns},
+                         {"outputs", modelOuts},
+                         {"stages", nlohmann::json::array()}};
+  std::set<std::string> specNames;
+  for (int64_t k = 0; k < n; ++k) {
+    OwningOpRef<ModuleOp> stageModule(cast<ModuleOp>(module->clone()));
+    PassManager pm(&ctx);
+    pm.enableVerifier(true);
+    if (!addPipelineText(pm,
+                         "tessera-pipeline-split{stages=" + std::to_string(n) +
+                             " stage=" + std::to_string(k) + " target=cpu}",
+                         err)) {
+      llvm::errs() << "tessera-compile: internal error: " << err << "\n";
+      return 1;
+    }
+    if (!timer.step("tessera-pipeline-split",
+                    [&] { return succeeded(pm.run(*stageModule)); })) {
+      llvm::errs() << "tessera-compile: error: cutting stage " << k
+                   << " failed\n";
+      return 1;
+    }
+    auto fn = stageModule->lookupSymbol<func::FuncOp>("main");
+    auto [ins, outs] = signature(fn, err);
+    // Read now: sharding and lowering rewrite @main.
+    auto secs = fn->getAttrOfType<ArrayAttr>("tessera.pipeline_stage_seconds");
+    const double seconds =
+        secs && static_cast<int64_t>(secs.size()) > k
+            ? cast<FloatAttr>(secs[k]).getValueAsDouble()
+            : 0.0;
+    if (!err.empty()) {
+      llvm::errs() << "tessera-compile: error: stage " << k << ": " << err
+                   << "\n";
+      return 1;
+    }
+    CompileOptions so = opts;
+    so.mesh = static_cast<size_t>(k) < opts.stageMeshes.size()
+                  ? opts.stageMeshes[k]
+                  : "";
+    if (so.mesh == "none")
+      so.mesh.clear();
+    so.shardSpec = so.mesh.empty() ? "" : opts.shardSpec;
+    so.shardSpecNames = &specNames;
+    so.outputPath = dir + "/stage" + std::to_string(k) + ".tsr";
+    so.pipelineStages = 1;
+    if (opts.verbose)
+      llvm::errs() << "[tessera-compile] pipeline stage " << k << " of " << n
+                   << (so.mesh.empty() ? "" : " on mesh " + so.mesh) << "\n";
+    if (!so.mesh.empty())
+      if (int rc = shardModule(ctx, stageModule, so, timer); rc >= 0)
+        return rc;
+    if (int rc = lowerFrom(ctx, stageModule, so, stages, 1, timer); rc != 0)
+      return rc;
+    int64_t devices = 1;
+    for (StringRef part : llvm::split(so.mesh, ',')) {
+      int64_t v = 1;
+      if (!part.empty() && !part.split('=').second.getAsInteger(10, v))
+        devices *= v;
+    }
+    pipe["stages"].push_back(
+        {{"artifact", "stage" + std::to_string(k) + ".tsr"},
+         {"mesh", so.mesh},
+         {"devices", devices},
+         {"inputs", ins},
+         {"outputs", outs},
+         {"estimated_seconds", seconds}});
+  }
+  if (!opts.shardSpec.empty()) {
+    std::ifstream in(opts.shardSpec);
+    nlohmann::json spec = nlohmann::json::parse(in, nullptr, false);
+    if (spec.is_object())
+      for (auto &[name, v] : spec.items())
+        if (!specNames.count(name)) {
+          llvm::errs() << "tessera-compile: error: --shard-spec: no sharded "
+                          "stage has an input or weight named '"
+                       << name << "'\n";
+          return 1;
+        }
+  }
+  if (!writeText(dir + "/pipeline.json", pipe.dump(2) + "\n"))
+    return 1;
+  if (opts.verbose)
+    llvm::errs() << "[tessera-compile] wrote " << dir << "/pipeline.json ("
+                 << n << " stages) in " << llvm::format("%.2f", timer.total)
+                 << " s\n";
+  return 0;
+}
+
+} // namespace
 } // namespace tessera

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,14 @@ struct CompileOptions {
   /// JSON object: input or weight name -> sharding string), --shard-report
   /// ("-" = stdout). With a mesh, --emit=spmd writes the partitioned program.
   std::string mesh, shardSpec, shardReport;
+  /// Pipeline parallelism: --pipeline-stages=N cuts the model into N stages
+  /// (outputPath is then a directory: stage<k>.tsr and pipeline.json);
+  /// stageMeshes[k] is stage k's --mesh ("" or "none": one device).
+  int64_t pipelineStages = 1;
+  std::vector<std::string> stageMeshes;
+  /// Internal: when set, --shard-spec names this module does not have are
+  /// skipped (another pipeline stage may), and the applied ones recorded.
+  std::set<std::string> *shardSpecNames = nullptr;
   bool verbose = true; ///< progress and timing lines on stderr
   bool verifyEach = false;
   std::string dumpDir; ///< if set, IR after each stage is written there

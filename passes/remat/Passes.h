@@ -23,6 +23,11 @@ namespace tessera {
 /// false on malformed text.
 bool parseMemoryBudget(const std::string &text, int64_t &bytes,
                        double &percent);
+
+/// The remat cost model's estimate of an op's run time in seconds on
+/// `target` ("cpu" or "cuda"): its texpr's roofline cost when it has one,
+/// else bytes moved and one flop per output element and operand.
+double opSeconds(mlir::Operation *op, llvm::StringRef target);
 } // namespace tessera
 
 #endif

@@ -117,6 +117,14 @@ double opCost(Operation *op, const derive::CostModel &model) {
          model.launch;
 }
 
+} // namespace
+
+double opSeconds(Operation *op, llvm::StringRef target) {
+  return opCost(op, derive::CostModel::forTarget(target));
+}
+
+namespace {
+
 struct FunctionGraph {
   remat::Graph graph;
   SmallVector<Operation *> ops; // node -> op

@@ -73,6 +73,30 @@ def TesseraShardPartition : Pass<"tessera-shard-partition", "mlir::ModuleOp"> {
                            "mlir::arith::ArithDialect"];
 }
 
+def TesseraPipelineSplit
+    : Pass<"tessera-pipeline-split", "mlir::ModuleOp"> {
+  let summary = "Keep one pipeline stage of @main";
+  let description = [{
+    Cuts @main's ops, in program order, into `stages` contiguous parts of
+    about equal estimated time (the remat cost model for `target`), each
+    cut moved within a tenth of a stage's time to where the fewest bytes
+    cross it, and keeps part `stage` as @main: it takes the model inputs it
+    uses and the values earlier stages make (boundary tensors, named after
+    the model result they are or `stage<k>.<n>`) and returns what later
+    stages and the model need. Constants are cloned into each stage using
+    them. Every stage computes the same cuts, so names agree across the
+    stages; @main gets `tessera.pipeline_stage`, `tessera.pipeline_stages`,
+    `tessera.pipeline_cuts` and the estimated `tessera.pipeline_stage_seconds`.
+  }];
+  let options = [
+    Option<"stages", "stages", "int64_t", "2", "Number of stages">,
+    Option<"stage", "stage", "int64_t", "0", "The stage to keep (0-based)">,
+    Option<"target", "target", "std::string", "\"cpu\"",
+           "Cost model: cpu or cuda">,
+  ];
+  let dependentDialects = ["mlir::func::FuncDialect"];
+}
+
 def TesseraLowerCollectives
     : Pass<"tessera-lower-collectives", "mlir::ModuleOp"> {
   let summary = "Lower shard collectives to Tessera runtime calls (MPI)";

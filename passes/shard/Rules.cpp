@@ -368,10 +368,46 @@ std::optional<OpRule> ruleFor(Operation *op) {
   if (it == map.end())
     return std::nullopt;
   std::optional<OpRule> r = it->second(op);
-  // A rule must describe every operand and result.
-  if (r && (r->operands.size() != op->getNumOperands() ||
-            r->results.size() != op->getNumResults()))
+  if (!r)
+    return r;
+  // A rule must describe every operand and result, each dim of a ranked
+  // tensor with a factor of the rule (or -1: none). A registered rule that
+  // does not is a bug in it: reported, and the op is treated as having none.
+  auto bad = [&](const std::string &why) -> std::optional<OpRule> {
+    op->emitWarning("tessera-shard: the sharding rule of ")
+        << op->getName() << " is ignored: " << why;
     return std::nullopt;
+  };
+  if (r->operands.size() != op->getNumOperands() ||
+      r->results.size() != op->getNumResults())
+    return bad("it maps " + std::to_string(r->operands.size()) +
+               " operands and " + std::to_string(r->results.size()) +
+               " results");
+  if (r->kind.size() != r->size.size())
+    return bad("its factor kinds and sizes differ in number");
+  auto check = [&](mlir::Value v, llvm::ArrayRef<int> map,
+                   const std::string &what) -> std::string {
+    auto t = llvm::dyn_cast<mlir::RankedTensorType>(v.getType());
+    const size_t rank = t ? static_cast<size_t>(t.getRank()) : 0;
+    if (map.size() != rank)
+      return what + " has rank " + std::to_string(rank) + " but the rule maps " +
+             std::to_string(map.size()) + " dims";
+    for (int f : map)
+      if (f < -1 || f >= static_cast<int>(r->size.size()))
+        return what + " maps a dim to factor " + std::to_string(f) +
+               " of " + std::to_string(r->size.size());
+    return "";
+  };
+  for (unsigned i = 0; i < op->getNumOperands(); ++i)
+    if (std::string e = check(op->getOperand(i), r->operands[i],
+                              "operand " + std::to_string(i));
+        !e.empty())
+      return bad(e);
+  for (unsigned i = 0; i < op->getNumResults(); ++i)
+    if (std::string e = check(op->getResult(i), r->results[i],
+                              "result " + std::to_string(i));
+        !e.empty())
+      return bad(e);
   return r;
 }
 

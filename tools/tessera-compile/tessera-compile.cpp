@@ -116,6 +116,17 @@ static cl::opt<std::string> shardReport("shard-report",
     cl::desc("--mesh: print every value's sharding and the reshards on "
              "stdout, or write them to =FILE"),
     cl::ValueOptional, cl::cat(cat));
+static cl::opt<int64_t> pipelineStages("pipeline-stages",
+    cl::desc("Cut the model into N pipeline stages of about equal estimated "
+             "time (fewest bytes crossing each cut); -o is then a directory "
+             "of stage<k>.tsr and pipeline.json, run with mpirun tessera-run "
+             "DIR/pipeline.json"),
+    cl::init(1), cl::value_desc("N"), cl::cat(cat));
+static cl::list<std::string> stageMesh("stage-mesh",
+    cl::desc("--pipeline-stages: the next stage's mesh (NAME=SIZE,...; 'none' "
+             "for one device); --shard-spec names apply in the stage that has "
+             "them"),
+    cl::value_desc("MESH"), cl::cat(cat));
 static cl::opt<bool> quiet("q", cl::desc("No progress/timing output"), cl::cat(cat));
 static cl::opt<std::string> dumpDir("dump-ir-dir",
     cl::desc("Write the IR after each pipeline stage into this directory"),
@@ -197,6 +208,8 @@ int main(int argc, char **argv) {
   o.memoryPlot = memoryPlot;
   o.mesh = meshSpec;
   o.shardSpec = shardSpec;
+  o.pipelineStages = pipelineStages;
+  o.stageMeshes.assign(stageMesh.begin(), stageMesh.end());
   if (shardReport.getNumOccurrences())
     o.shardReport = shardReport.empty() ? std::string("-") : shardReport;
   o.verbose = !quiet;

@@ -44,6 +44,8 @@ const char *kUsage =
     "A partitioned artifact (tessera-compile --mesh) runs as one process per\n"
     "mesh device: mpirun -np N tessera-run MODEL.tsr ... Every process reads\n"
     "the whole inputs; rank 0 prints and writes the whole outputs.\n"
+    "A pipeline (tessera-compile --pipeline-stages -o DIR) runs as\n"
+    "mpirun -np P tessera-run DIR/pipeline.json ..., P the stages' devices.\n"
     "\n"
     "options:\n"
     "  -i, --input NAME=FILE.npy\n"
@@ -57,6 +59,11 @@ const char *kUsage =
     "  --info                 print the signature and manifest, then exit\n"
     "  --memory-stats         measure the scratch arena: print its planned\n"
     "                         size and the high-water mark two runs reached\n"
+    "  --micro-batches M      pipelines: run M micro-batches (inputs' dim 0\n"
+    "                         is M times the compiled one)\n"
+    "  --transfer broadcast|send-recv\n"
+    "                         pipelines: how boundary tensors move between\n"
+    "                         stages (default broadcast)\n"
     "  -h, --help             show this message\n"
     "\n"
     "Exit status: 0 on success, 1 on errors, 2 on bad usage.\n";
@@ -70,6 +77,8 @@ struct Options {
   bool print = false;
   bool info = false;
   bool memoryStats = false;
+  long microBatches = 1;        // pipelines
+  bool broadcast = true;        // pipelines: broadcast or send-recv
 };
 
 int usageError(const std::string &message) {
@@ -130,6 +139,18 @@ int parseArgs(int argc, char **argv, Options &opts) {
       if (!takeValue(v) || !parseCount(v, target))
         return usageError(arg + " needs a non-negative integer, got '" + v +
                           "'");
+    } else if (arg == "--micro-batches") {
+      std::string v;
+      if (!takeValue(v) || !parseCount(v, opts.microBatches) ||
+          opts.microBatches < 1)
+        return usageError("--micro-batches needs a positive integer, got '" +
+                          v + "'");
+    } else if (arg == "--transfer") {
+      std::string v;
+      if (!takeValue(v) || (v != "broadcast" && v != "send-recv"))
+        return usageError("--transfer is broadcast or send-recv, got '" + v +
+                          "'");
+      opts.broadcast = v == "broadcast";
     } else if (isOption) {
       return usageError("unknown option '" + arg + "'");
     } else if (opts.model.empty()) {
@@ -403,12 +424,183 @@ int fail(tsr_error *err) {
   return 1;
 }
 
+/// DIR/pipeline.json under mpirun: whole inputs on every rank, M
+/// micro-batches along dim 0; rank 0 prints and writes the outputs.
+int runPipeline(Options &opts) {
+  tsr_pipeline *p = nullptr;
+  if (tsr_error *err = tsr_pipeline_load(opts.model.c_str(), &p))
+    return fail(err);
+  struct Freer {
+    tsr_pipeline *p;
+    ~Freer() { tsr_pipeline_free(p); }
+  } freer{p};
+  const int64_t rank = tsr_pipeline_rank(p);
+  if (rank != 0) {
+    if (!std::freopen("/dev/null", "w", stdout))
+      return 1;
+    opts.outputDir.clear();
+  }
+  const long M = opts.microBatches;
+  auto shapeOf = [&](tsr_role role, size_t i) {
+    const int64_t r = tsr_pipeline_tensor_rank(p, role, i);
+    const int64_t *d = tsr_pipeline_tensor_dims(p, role, i);
+    std::vector<int64_t> s(d, d + r);
+    if (!s.empty())
+      s[0] *= M;
+    return s;
+  };
+  const size_t nIn = tsr_pipeline_num_tensors(p, TSR_ROLE_INPUT);
+  std::vector<npy::Array> arrays(nIn);
+  std::vector<bool> bound(nIn, false);
+  std::vector<std::string> problems;
+  size_t next = 0;
+  for (const std::string &spec : opts.inputs) {
+    const size_t eq = spec.find('=');
+    size_t index = nIn;
+    std::string file = spec;
+    if (eq != std::string::npos)
+      for (size_t i = 0; i < nIn; ++i)
+        if (spec.substr(0, eq) == tsr_pipeline_tensor_name(p, TSR_ROLE_INPUT, i)) {
+          index = i;
+          file = spec.substr(eq + 1);
+        }
+    if (index == nIn) {
+      while (next < nIn && bound[next])
+        ++next;
+      index = next;
+    }
+    if (index >= nIn) {
+      problems.push_back("--input " + spec + ": no unbound input left");
+      continue;
+    }
+    bound[index] = true;
+    std::string error;
+    const std::string name = tsr_pipeline_tensor_name(p, TSR_ROLE_INPUT, index);
+    if (!npy::readFile(file, arrays[index], error)) {
+      problems.push_back("input '" + name + "': " + error);
+      continue;
+    }
+    const std::vector<int64_t> want = shapeOf(TSR_ROLE_INPUT, index);
+    const tsr_dtype dt = tsr_pipeline_tensor_dtype(p, TSR_ROLE_INPUT, index);
+    if (arrays[index].shape != want || arrays[index].dtype != dt)
+      problems.push_back("input '" + name + "' from '" + file +
+                         "': expected shape " + formatShape(want) + " (" +
+                         tsr_dtype_name(dt) + ")" +
+                         (M > 1 ? " for " + std::to_string(M) + " micro-batches"
+                                : "") +
+                         ", got " + formatShape(arrays[index].shape) + " (" +
+                         tsr_dtype_name(arrays[index].dtype) + ")");
+  }
+  for (size_t i = 0; i < nIn; ++i)
+    if (!bound[i])
+      problems.push_back(std::string("missing input '") +
+                         tsr_pipeline_tensor_name(p, TSR_ROLE_INPUT, i) + "' " +
+                         formatShape(shapeOf(TSR_ROLE_INPUT, i)));
+  if (!problems.empty()) {
+    for (const std::string &m : problems)
+      std::fprintf(stderr, "tessera-run: error: %s\n", m.c_str());
+    return 1;
+  }
+  std::vector<tsr_tensor> inputs;
+  for (size_t i = 0; i < nIn; ++i)
+    inputs.push_back({tsr_pipeline_tensor_name(p, TSR_ROLE_INPUT, i),
+                      arrays[i].dtype, int64_t(arrays[i].shape.size()),
+                      arrays[i].shape.data(), arrays[i].data.data(),
+                      arrays[i].data.size()});
+  const size_t nOut = tsr_pipeline_num_tensors(p, TSR_ROLE_OUTPUT);
+  std::vector<std::vector<int64_t>> outShapes;
+  std::vector<std::vector<uint8_t>> outData(nOut);
+  std::vector<tsr_tensor> outputs;
+  for (size_t i = 0; i < nOut; ++i)
+    outShapes.push_back(shapeOf(TSR_ROLE_OUTPUT, i));
+  for (size_t i = 0; i < nOut; ++i) {
+    const tsr_dtype dt = tsr_pipeline_tensor_dtype(p, TSR_ROLE_OUTPUT, i);
+    size_t bytes = tsr_dtype_size(dt);
+    for (int64_t d : outShapes[i])
+      bytes *= size_t(d);
+    outData[i].resize(bytes);
+    outputs.push_back({tsr_pipeline_tensor_name(p, TSR_ROLE_OUTPUT, i), dt,
+                       int64_t(outShapes[i].size()), outShapes[i].data(),
+                       outData[i].data(), bytes});
+  }
+  auto runOnce = [&] {
+    return tsr_pipeline_run(p, inputs.data(), inputs.size(), outputs.data(),
+                            outputs.size(), M, opts.broadcast ? 1 : 0);
+  };
+  auto start = std::chrono::steady_clock::now();
+  if (tsr_error *err = runOnce())
+    return fail(err);
+  const double firstMs = millisSince(start);
+  int status = 0;
+  std::set<std::string> taken;
+  if (!opts.outputDir.empty()) {
+    std::string error;
+    if (!makeDirs(opts.outputDir, error)) {
+      std::fprintf(stderr, "tessera-run: error: --output-dir: %s\n",
+                   error.c_str());
+      return 1;
+    }
+  }
+  for (size_t i = 0; i < nOut; ++i) {
+    const std::string name = outputs[i].name;
+    size_t count = 1;
+    for (int64_t d : outShapes[i])
+      count *= size_t(d);
+    printTensor(name, outputs[i].dtype, outShapes[i], outData[i].data(), count,
+                opts.print);
+    if (opts.outputDir.empty())
+      continue;
+    const std::string path = opts.outputDir + "/" + outputFileName(name, taken);
+    std::string error;
+    if (npy::writeFileAtomic(path, outputs[i].dtype, outShapes[i].data(),
+                             outShapes[i].size(), outData[i].data(),
+                             outData[i].size(), error))
+      std::printf("  written to %s\n", path.c_str());
+    else {
+      std::fprintf(stderr, "tessera-run: error: output '%s': %s\n",
+                   name.c_str(), error.c_str());
+      status = 1;
+    }
+  }
+  std::printf("pipeline: %lld stages, %ld micro-batches, boundary tensors by "
+              "%s\nfirst run: %.4g ms (rank 0: %.4g ms moving boundary "
+              "tensors)\n",
+              (long long)tsr_pipeline_num_stages(p), M,
+              opts.broadcast ? "broadcast" : "send/recv", firstMs,
+              1e3 * tsr_pipeline_transfer_seconds(p));
+  if (opts.bench > 0) {
+    for (long i = 0; i < opts.warmup; ++i)
+      if (tsr_error *err = runOnce())
+        return fail(err);
+    std::vector<double> times;
+    for (long i = 0; i < opts.bench; ++i) {
+      start = std::chrono::steady_clock::now();
+      if (tsr_error *err = runOnce())
+        return fail(err);
+      times.push_back(millisSince(start));
+    }
+    std::sort(times.begin(), times.end());
+    std::printf("bench: %zu runs after %ld warm-up: min %.4g ms, median %.4g "
+                "ms, max %.4g ms\n",
+                times.size(), opts.warmup, times.front(),
+                times[times.size() / 2], times.back());
+  }
+  return status;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
   Options opts;
   if (int status = parseArgs(argc, argv, opts); status >= 0)
     return status;
+
+  if (opts.model.size() > 5 &&
+      opts.model.compare(opts.model.size() - 5, 5, ".json") == 0)
+    return runPipeline(opts);
+  if (opts.microBatches != 1 || !opts.broadcast)
+    return usageError("--micro-batches and --transfer apply to pipelines "
+                      "(DIR/pipeline.json)");
 
   auto start = std::chrono::steady_clock::now();
   tsr_model *model = nullptr;

@@ -50,7 +50,7 @@
 // RUN8: output 'y': shape [8,16] f32
 // RUN8: min 128  max 128  mean 128
 // RUN8: partitioned: 8 devices (one process each)
-// RUN1: error: tsr_model_run: the model is partitioned over 8 devices (mesh data=2,model=4) but MPI_COMM_WORLD has 1 processes: launch it with mpirun -np 8
+// RUN1: error: tsr_model_run: the model is partitioned over 8 devices (mesh data=2,model=4) but runs on 1 processes: launch it with mpirun -np 8
 // NOCUDA: error: --mesh: partitioned programs run on the CPU target
 // BADMESH: error: --mesh='data=0': expected NAME=SIZE
 // BADNAME: error: --shard-spec: no input or weight named 'w3' (w1, w2, x)
