@@ -79,7 +79,9 @@ struct TesseraPipelineSplitPass
     llvm::SmallPtrSet<Operation *, 32> constLike;
     for (Operation *op : ops)
       if (op->hasTrait<OpTrait::ConstantLike>() ||
-          (op->getNumOperands() > 0 && isMemoryEffectFree(op) &&
+          (op->getNumOperands() > 0 &&
+           (isMemoryEffectFree(op) || // tessera ops compute values only
+            op->getName().getDialectNamespace() == "tessera") &&
            llvm::all_of(op->getOperands(), [&](Value v) {
              Operation *d = v.getDefiningOp();
              return d && constLike.contains(d);

@@ -110,6 +110,15 @@ CASES = {
     "resnet18-spatial-4": ("resnet18", "rows=2,cols=2", {"input": "[{}, {}, {rows}, {cols}]"},
                            False, ["shift"]),
 }
+# Pipelines: name -> (model, the stages' meshes ("none": one device), spec, micro-batches).
+PIPELINES = {
+    "mlp-pipeline-2x2": ("mlp", ["model=2", "model=2"], MLP_MEGATRON, 2),
+    "gpt-pipeline-3x2": ("gpt_block", ["model=2", "model=2", "model=2"], GPT_MEGATRON, 2),
+    "encoder-pipeline-4": ("transformer_encoder", ["none"] * 4, {}, 3),
+    "resnet18-pipeline-3": ("resnet18-b8", ["rows=2", "none", "none"],
+                            {"input": "[{}, {}, {rows}, {}]"}, 2),
+}
+
 LOSS = {"mlp": "cross-entropy", "gpt_block": "cross-entropy", "resnet18": "cross-entropy",
         "transformer_encoder": "mse", "gpt_block-b4": "cross-entropy"}
 
@@ -220,9 +229,83 @@ def check_case(name, workdir, exported, plain):
         n, len(os.listdir(ref_dir)), worst, colls or "none")
 
 
+def check_pipeline(name, workdir, exported, plain):
+    """A pipeline of stage artifacts on M micro-batches against the plain artifact run on
+    each micro-batch: both transfers (broadcast, send/recv) must give its outputs."""
+    model, meshes, spec, micro = PIPELINES[name]
+    d = os.path.join(workdir, name)
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    onnx_path = exported[model]
+    tsr = os.path.join(workdir, model + ".tsr")
+    if not os.path.exists(tsr):
+        compile_model(onnx_path, tsr, False, model)
+    # M micro-batches of seeded inputs; the reference runs each alone.
+    rng = np.random.RandomState(13)
+    sig = signature(tsr)
+    whole, refs = {}, []
+    for j in range(micro):
+        args = []
+        for n, shape, dtype in sig:
+            a = (rng.randint(0, 64, size=shape).astype(np.int64) if dtype == "i64"
+                 else rng.standard_normal(shape).astype(np.float32))
+            whole.setdefault(n, []).append(a)
+            path = os.path.join(d, "in_%s_%d.npy" % (len(args), j))
+            np.save(path, a)
+            args += ["--input", "%s=%s" % (n, path)]
+        out = os.path.join(d, "ref_%d" % j)
+        run([os.path.join(BIN, "tessera-run"), tsr, "-o", out] + args)
+        refs.append(out)
+    args = []
+    for n, arrays in whole.items():
+        path = os.path.join(d, "in_%s.npy" % len(args))
+        np.save(path, np.concatenate(arrays))
+        args += ["--input", "%s=%s" % (n, path)]
+    spec_path = os.path.join(d, "spec.json")
+    with open(spec_path, "w") as f:
+        json.dump(spec, f)
+    pdir = os.path.join(d, "pipeline")
+    cmd = [os.path.join(BIN, "tessera-compile"), "-q", onnx_path, "-o", pdir,
+           "--pipeline-stages=%d" % len(meshes)] + ["--stage-mesh=" + m for m in meshes]
+    if spec:
+        cmd.append("--shard-spec=" + spec_path)
+    run(cmd)
+    with open(os.path.join(pdir, "pipeline.json")) as f:
+        pipe = json.load(f)
+    procs = sum(st["devices"] for st in pipe["stages"])
+    boundary = sum(1 for st in pipe["stages"] for t in st["inputs"]
+                   if t["name"] not in [i["name"] for i in pipe["inputs"]])
+    if len(pipe["stages"]) != len(meshes) or boundary == 0:
+        return False, "pipeline.json has %d stages and %d boundary tensors" % (
+            len(pipe["stages"]), boundary)
+    worst, notes = 0.0, []
+    for transfer in ("broadcast", "send-recv"):
+        out_dir = os.path.join(d, "out-" + transfer)
+        log = run(["mpirun", "--oversubscribe", "--bind-to", "none", "-np", str(procs),
+                   os.path.join(BIN, "tessera-run"), os.path.join(pdir, "pipeline.json"),
+                   "--micro-batches", str(micro), "--transfer", transfer, "-o", out_dir]
+                  + args)
+        m = re.search(r"rank 0: ([0-9.e+-]+) ms moving", log)
+        notes.append("%s %s ms" % (transfer, m.group(1) if m else "?"))
+        for f in sorted(os.listdir(refs[0])):
+            ref = np.concatenate([np.load(os.path.join(r, f)) for r in refs])
+            got = np.load(os.path.join(out_dir, f))
+            if got.shape != ref.shape:
+                return False, "%s %s: shape %s, expected %s" % (transfer, f, got.shape,
+                                                               ref.shape)
+            err = float(np.abs(got.astype(np.float64) - ref).max())
+            bar = 1e-4 * max(1.0, float(np.abs(ref).max()))
+            worst = max(worst, err / bar)
+            if err > bar:
+                return False, "%s %s: max|diff| %.3g > %.3g" % (transfer, f, err, bar)
+    return True, "%d stages on %d processes (%s), %d micro-batches, %d boundary tensors; " \
+        "worst error %.2g of the bar; moving boundary tensors on rank 0: %s" % (
+            len(meshes), procs, ", ".join(meshes), micro, boundary, worst, ", ".join(notes))
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--cases", default=",".join(CASES))
+    ap.add_argument("--cases", default=",".join(list(CASES) + list(PIPELINES)))
     ap.add_argument("--workdir", default=os.path.join(REPO, "build", "e2e", "shard"))
     ap.add_argument("--list", action="store_true")
     a = ap.parse_args(argv)
@@ -230,12 +313,15 @@ def main(argv=None):
         for k, v in CASES.items():
             print("%-20s %-20s mesh %-16s %s" % (k, v[0] + (" (train)" if v[3] else ""),
                                                  v[1], json.dumps(v[2])))
+        for k, v in PIPELINES.items():
+            print("%-20s %-20s stages %s, %d micro-batches %s" % (
+                k, v[0], ";".join(v[1]), v[3], json.dumps(v[2])))
         return 0
     if not shutil.which("mpirun"):
         print("SKIP: mpirun not found (install openmpi-bin)")
         return 77
     names = [c for c in a.cases.split(",") if c]
-    unknown = [c for c in names if c not in CASES]
+    unknown = [c for c in names if c not in CASES and c not in PIPELINES]
     if unknown:
         print("unknown cases: %s (see --list)" % ", ".join(unknown))
         return 2
@@ -245,7 +331,7 @@ def main(argv=None):
     exported, plain = {}, {}
     passed = failed = 0
     for name in names:
-        model = CASES[name][0]
+        model = (CASES.get(name) or PIPELINES[name])[0]
         t0 = time.time()
         try:
             if model not in exported:
@@ -261,7 +347,10 @@ def main(argv=None):
                 path = os.path.join(a.workdir, model + ".onnx")
                 train_e2e.export(m, inputs, path)
                 exported[model] = path
-            ok, msg = check_case(name, a.workdir, exported, plain)
+            if name in PIPELINES:
+                ok, msg = check_pipeline(name, a.workdir, exported, plain)
+            else:
+                ok, msg = check_case(name, a.workdir, exported, plain)
         except Exception as e:  # report and go on with the next case
             ok, msg = False, str(e)
         print("%s %s (%.1f s): %s" % ("PASS" if ok else "FAIL", name, time.time() - t0, msg),
