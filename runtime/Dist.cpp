@@ -167,7 +167,7 @@ MPI_Datatype mpiType(int64_t dtype) {
   case TSR_DTYPE_F64: return MPI_DOUBLE;
   case TSR_DTYPE_I32: return MPI_INT32_T;
   case TSR_DTYPE_I64: return MPI_INT64_T;
-  default: die("all_reduce of element type " + std::to_string(dtype) +
+  default: die("reduction of element type " + std::to_string(dtype) +
                " (f32, f64, i32, i64 are supported)");
   }
 }
@@ -201,7 +201,8 @@ void checkDim(const Desc &d, int64_t dim, const char *what) {
     die(std::string(what) + " dim " + std::to_string(dim) +
         " is outside the rank-" + std::to_string(d.shape.size()) + " tensor");
   if (d.shape[size_t(dim)] % d.groupSize &&
-      (d.kind == TSR_COLL_ALL_SLICE || d.kind == TSR_COLL_ALL_TO_ALL))
+      (d.kind == TSR_COLL_ALL_SLICE || d.kind == TSR_COLL_ALL_TO_ALL ||
+       d.kind == TSR_COLL_REDUCE_SCATTER))
     die(std::string(what) + " dim " + std::to_string(dim) + " (" +
         std::to_string(d.shape[size_t(dim)]) + ") does not split over " +
         std::to_string(d.groupSize) + " devices");
@@ -236,6 +237,22 @@ void run(const Desc &d, const uint8_t *in, uint8_t *out) {
                         mpiType(d.dtype), mpiOp(d.reduction), comm),
           "MPI_Allreduce");
     return;
+  case TSR_COLL_REDUCE_SCATTER: {
+    checkDim(d, d.a, "reduce_scatter");
+    // Member j's part of dim a, packed in member order, then reduced.
+    const int64_t part = d.shape[size_t(d.a)] / n;
+    const std::vector<int64_t> chunk = with(d.shape, d.a, part);
+    const size_t elems = size_t(product(chunk)), bytes = elems * es;
+    std::vector<uint8_t> send(bytes * size_t(n));
+    for (int64_t j = 0; j < n; ++j)
+      copyRegion(in, d.shape.data(), with(zero, d.a, j * part).data(),
+                 send.data() + size_t(j) * bytes, chunk.data(), zero.data(),
+                 chunk.data(), rank, es);
+    check(MPI_Reduce_scatter_block(send.data(), out, count(elems),
+                                   mpiType(d.dtype), mpiOp(d.reduction), comm),
+          "MPI_Reduce_scatter_block");
+    return;
+  }
   case TSR_COLL_ALL_GATHER: {
     checkDim(d, d.a, "all_gather");
     const size_t bytes = d.bytes();

@@ -4,7 +4,8 @@
 Compiles e2e models with `tessera-compile --mesh --shard-spec --emit=spmd` under data-,
 tensor- (Megatron) and mixed parallel specs, reads the collectives of the SPMD program, and
 reports per device the bytes each sends (ring algorithms: all-reduce 2(n-1)/n of the
-tensor, all-gather and all-to-all (n-1)/n, all-slice nothing, shift its whole input), the
+tensor, reduce-scatter, all-gather and all-to-all (n-1)/n, all-slice nothing, shift its whole
+input), the
 time in an alpha-beta model, and the analytical minimum for the spec:
   - data parallel training step: every gradient all-reduced once over `data`, and the loss;
   - Megatron MLP forward: one all-reduce of the second layer's output over `model`.
@@ -26,7 +27,8 @@ sys.path.insert(0, os.path.join(REPO, "test", "e2e"))
 BIN = os.environ.get("TESSERA_BIN_DIR", os.path.join(REPO, "build", "bin"))
 
 COLLECTIVE = re.compile(
-    r"shard\.(all_reduce|all_gather|all_slice|all_to_all|shift) .* grid_axes = \[([0-9, ]*)\]"
+    r"shard\.(all_reduce|reduce_scatter|all_gather|all_slice|all_to_all|shift) .* "
+    r"grid_axes = \[([0-9, ]*)\]"
     r".*: tensor<([0-9x]*)x?(f32|f16|bf16|i64|i32)> -> tensor<([0-9x]*)x?(?:f32|f16|bf16|i64|i32)>")
 BYTES = {"f32": 4, "i32": 4, "f16": 2, "bf16": 2, "i64": 8}
 
@@ -51,6 +53,8 @@ def volume(ir, mesh, alpha, beta):
         b_in, b_out = elems(ins) * BYTES[et], elems(outs) * BYTES[et]
         if kind == "all_reduce":
             v, steps = 2 * (n - 1) / n * b_in, 2 * (n - 1)
+        elif kind == "reduce_scatter":
+            v, steps = (n - 1) / n * b_in, n - 1
         elif kind == "all_gather":
             v, steps = (n - 1) / n * b_out, n - 1
         elif kind == "all_to_all":

@@ -10,8 +10,8 @@
  *   desc[0]  TSR_COLL_DESC_VERSION
  *   desc[1]  kind (tsr_coll_kind)
  *   desc[2]  element type (tsr_dtype of tessera/Runtime.h)
- *   desc[3]  reduction (tsr_coll_reduction; all_reduce only)
- *   desc[4]  a: gather/slice dim; all_to_all split dim; shift offset
+ *   desc[3]  reduction (tsr_coll_reduction; all_reduce, reduce_scatter)
+ *   desc[4]  a: gather/slice/scatter dim; all_to_all split dim; shift offset
  *   desc[5]  b: all_to_all concat dim; shift rotate (0/1)
  *   desc[6]  M, the mesh rank, then M axis sizes
  *   then     K, then K mesh axes: the group, major first (a member's index
@@ -19,7 +19,8 @@
  *   then     R, then R dims of the input tensor (dense, row-major)
  *
  * Semantics are upstream `shard`'s: all_gather concatenates the members'
- * tensors along `a` in group order, all_slice keeps the member's part of
+ * tensors along `a` in group order, reduce_scatter reduces them and keeps
+ * the member's part of dim `a`, all_slice keeps the member's part of
  * dim `a`, all_to_all splits dim `a` into one part per member and
  * concatenates what it receives along `b`, shift moves each tensor
  * `offset` members on along the one group axis (wrapping when rotate;
@@ -43,7 +44,8 @@ typedef enum tsr_coll_kind {
   TSR_COLL_ALL_SLICE = 3,
   TSR_COLL_ALL_TO_ALL = 4,
   TSR_COLL_SHIFT = 5,
-  TSR_COLL_PROCESS_INDEX = 6
+  TSR_COLL_PROCESS_INDEX = 6,
+  TSR_COLL_REDUCE_SCATTER = 7
 } tsr_coll_kind;
 
 typedef enum tsr_coll_reduction {

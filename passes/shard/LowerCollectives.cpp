@@ -80,7 +80,8 @@ struct TesseraLowerCollectivesPass
     ModuleOp module = getOperation();
     SmallVector<Operation *> ops;
     module.walk([&](Operation *op) {
-      if (isa<mlir::shard::AllReduceOp, mlir::shard::AllGatherOp,
+      if (isa<mlir::shard::AllReduceOp, mlir::shard::ReduceScatterOp,
+              mlir::shard::AllGatherOp,
               mlir::shard::AllSliceOp, mlir::shard::AllToAllOp,
               mlir::shard::ShiftOp, mlir::shard::ProcessMultiIndexOp>(op))
         ops.push_back(op);
@@ -233,6 +234,18 @@ struct TesseraLowerCollectivesPass
         return op->emitError("tessera-lower-collectives: all_reduce of ")
                << et << " is not supported (float, i32, i64)";
       d = head(TSR_COLL_ALL_REDUCE, et, red, 0, 0, *grid, c.getGridAxes());
+    } else if (auto c = dyn_cast<mlir::shard::ReduceScatterOp>(op)) {
+      if (failed(grid = withGrid(c)))
+        return failure();
+      int64_t red = reductionCode(c.getReduction());
+      if (red < 0)
+        return op->emitError("tessera-lower-collectives: reduction kind is "
+                             "not supported (sum, max, min, product)");
+      if (!isa<FloatType>(et) && !et.isInteger(32) && !et.isInteger(64))
+        return op->emitError("tessera-lower-collectives: reduce_scatter of ")
+               << et << " is not supported (float, i32, i64)";
+      d = head(TSR_COLL_REDUCE_SCATTER, et, red,
+               c.getScatterAxis().getSExtValue(), 0, *grid, c.getGridAxes());
     } else if (auto c = dyn_cast<mlir::shard::AllGatherOp>(op)) {
       if (failed(grid = withGrid(c)))
         return failure();

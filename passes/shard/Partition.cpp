@@ -126,6 +126,14 @@ struct TesseraShardPartitionPass
                                             axesAttr(st.axes), v,
                                             b.getIndexAttr(st.dim));
         break;
+      case ReshardStep::ReduceScatter:
+        shape[st.dim] /= n;
+        v = mlir::shard::ReduceScatterOp::create(
+            b, loc, t.clone(shape), sym, axesAttr(st.axes), v,
+            mlir::shard::ReductionKindAttr::get(b.getContext(),
+                                                reductionKind(st.reduction)),
+            b.getIndexAttr(st.dim));
+        break;
       }
     }
     return v;

@@ -103,7 +103,8 @@ def TesseraLowerCollectives
   let description = [{
     Runs on a partitioned program before bufferization. Each
     `shard.all_reduce`, `all_gather`, `all_slice`, `all_to_all` and `shift`
-    becomes a call to a private wrapper `@__tsr_coll_N(input buffer, output
+    (and `reduce_scatter`) becomes a call to a private wrapper
+    `@__tsr_coll_N(input buffer, output
     buffer)` (from `bufferization.to_buffer` of its operand and a fresh
     64-byte aligned `memref.alloc`, the result a restrict `to_tensor` of it)
     that passes the two addresses and a constant descriptor global

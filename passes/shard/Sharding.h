@@ -172,14 +172,16 @@ inline FailureOr<Sharding> parse(const Mesh &m, StringRef s, int64_t rank,
 
 /// One collective of a reshard, in the order they run.
 struct ReshardStep {
-  enum Kind { AllReduce, AllToAll, AllGather, Slice } kind;
+  enum Kind { AllReduce, AllToAll, AllGather, Slice, ReduceScatter } kind;
   Axes axes;
   int dim = 0, toDim = 0; // AllToAll: the axes move from dim to toDim
   std::string reduction = "sum";
 };
 
 /// The collectives turning `have` into `want` (dims only; `want` has no
-/// partial axes): partial sums are reduced first; an axis that moves from
+/// partial axes): partial sums are reduced first (a reduce-scatter when a
+/// dim is wanted split along exactly the partial axes: each device gets
+/// only its part of the sum, half an all-reduce's traffic); an axis that moves from
 /// one dim to another is one all-to-all (1/n of the data moves, where a
 /// gather and a slice would gather it whole); other splits that differ are
 /// gathered, then the wanted splits sliced (no communication).
@@ -209,6 +211,16 @@ inline std::vector<ReshardStep> reshardSteps(Sharding have,
   for (size_t d = 0; d < n; ++d)
     if (!want.dims[d].empty() && have.dims[d] != want.dims[d])
       steps.push_back({ReshardStep::Slice, want.dims[d], (int)d, 0});
+  // All-reduce then a slice along the same axes: one reduce-scatter.
+  if (!steps.empty() && steps.front().kind == ReshardStep::AllReduce)
+    for (size_t i = 1; i < steps.size(); ++i)
+      if (steps[i].kind == ReshardStep::Slice &&
+          steps[i].axes == steps.front().axes) {
+        steps.front().kind = ReshardStep::ReduceScatter;
+        steps.front().dim = steps[i].dim;
+        steps.erase(steps.begin() + static_cast<long>(i));
+        break;
+      }
   return steps;
 }
 
@@ -231,6 +243,11 @@ inline std::string stepsText(const Mesh &m,
       break;
     case ReshardStep::Slice:
       out += "slice" + axesText(m, s.axes) + " dim " + std::to_string(s.dim);
+      break;
+    case ReshardStep::ReduceScatter:
+      out += "reduce-scatter" +
+             (s.reduction == "sum" ? "" : "-" + s.reduction) +
+             axesText(m, s.axes) + " dim " + std::to_string(s.dim);
       break;
     }
   }

@@ -65,6 +65,12 @@ CASES = {
     "mlp-megatron-2": ("mlp", "model=2", MLP_MEGATRON, False, ["all_reduce"]),
     "mlp-megatron-4": ("mlp", "model=4", MLP_MEGATRON, False, ["all_reduce"]),
     "mlp-megatron-8": ("mlp", "model=8", MLP_MEGATRON, False, ["all_reduce"]),
+    # The third layer split by its contraction too: the second layer's partial sum is
+    # reduce-scattered (each device keeps its half of the hidden units).
+    "mlp-reduce-scatter-2": ("mlp", "model=2", dict(MLP_MEGATRON, **{"4.weight": "[{}, {model}]"}),
+                             False, ["reduce_scatter", "all_reduce"]),
+    "mlp-reduce-scatter-8": ("mlp", "model=8", dict(MLP_MEGATRON, **{"4.weight": "[{}, {model}]"}),
+                             False, ["reduce_scatter", "all_reduce"]),
     "mlp-mixed-4": ("mlp", "data=2,model=2", dict(MLP_MEGATRON, input="[{data}, {}]"), False,
                     ["all_reduce"]),
     "mlp-mixed-8": ("mlp", "data=2,model=4", dict(MLP_MEGATRON, input="[{data}, {}]"), False,
@@ -198,7 +204,8 @@ def check_case(name, workdir, exported, plain):
     with open(spmd) as f:
         ir = f.read()
     counts = {c: len(re.findall(r"shard\.%s " % c, ir))
-              for c in ("all_reduce", "all_gather", "all_slice", "all_to_all", "shift")}
+              for c in ("all_reduce", "reduce_scatter", "all_gather", "all_slice",
+                        "all_to_all", "shift")}
     missing = [c for c in expect if counts[c] == 0]
     if missing:
         return False, "the SPMD program has no %s (%s)" % (", ".join(missing), counts)

@@ -21,7 +21,7 @@
 // CHECK: %[[P64:.*]] = arith.index_cast %[[P]] : index to i64
 // CHECK: %[[I:.*]] = call @tsr_coll_process_index(%[[P64]]) : (i64) -> i64
 // CHECK: %[[IDX:.*]] = arith.index_cast %[[I]] : i64 to index
-// CHECK: return %[[R]], {{.*}}, %[[IDX]]
+// CHECK: return %[[R]], {{.*}}, %[[IDX]], {{.*}}
 // CHECK: func.func private @tsr_coll_run(i64, i64, i64)
 // CHECK: func.func private @__tsr_coll_0(%arg0: memref<8x16xf32>, %arg1: memref<8x16xf32>) attributes {tessera.collective = "shard.all_reduce"}
 // CHECK: call @tsr_coll_run
@@ -37,13 +37,17 @@
 // CHECK: @__tsr_coll_desc_4 : memref<14xi64> = dense<[1, 5, 1, 0, -1, 1, 2, 2, 4, 1, 0, 2, 8, 16]>
 // process_index (6) over [1]; no tensor.
 // CHECK: @__tsr_coll_desc_5 : memref<12xi64> = dense<[1, 6, 9, 0, 0, 0, 2, 2, 4, 1, 1, 0]>
+// reduce_scatter (7), max (1), of dim 1 over [1].
+// CHECK: func.func private @__tsr_coll_6(%arg0: memref<8x16xf32>, %arg1: memref<8x4xf32>) attributes {tessera.collective = "shard.reduce_scatter"}
+// CHECK: @__tsr_coll_desc_6 : memref<14xi64> = dense<[1, 7, 1, 1, 1, 0, 2, 2, 4, 1, 1, 2, 8, 16]>
 shard.grid @mesh(shape = 2x4) {tessera.axis_names = ["data", "model"]}
-func.func @main(%x: tensor<8x16xf32>, %y: tensor<2x8xi64>) -> (tensor<8x16xf32>, tensor<8x32xf32>, tensor<1x16xf32>, tensor<8x2xi64>, tensor<8x16xf32>, index) {
+func.func @main(%x: tensor<8x16xf32>, %y: tensor<2x8xi64>) -> (tensor<8x16xf32>, tensor<8x32xf32>, tensor<1x16xf32>, tensor<8x2xi64>, tensor<8x16xf32>, index, tensor<8x4xf32>) {
   %r = shard.all_reduce %x on @mesh grid_axes = [1] : tensor<8x16xf32> -> tensor<8x16xf32>
   %g = shard.all_gather %x on @mesh grid_axes = [0] gather_axis = 1 : tensor<8x16xf32> -> tensor<8x32xf32>
   %s = shard.all_slice %x on @mesh grid_axes = [1, 0] slice_axis = 0 : tensor<8x16xf32> -> tensor<1x16xf32>
   %a = shard.all_to_all %y on @mesh grid_axes = [1] split_axis = 1 concat_axis = 0 : tensor<2x8xi64> -> tensor<8x2xi64>
   %h = shard.shift %x on @mesh grid_axes = [0] shift_axis = 0 offset = -1 rotate : tensor<8x16xf32> -> tensor<8x16xf32>
   %i = shard.process_multi_index on @mesh axes = [1] : index
-  return %r, %g, %s, %a, %h, %i : tensor<8x16xf32>, tensor<8x32xf32>, tensor<1x16xf32>, tensor<8x2xi64>, tensor<8x16xf32>, index
+  %q = shard.reduce_scatter %x on @mesh grid_axes = [1] reduction = max scatter_axis = 1 : tensor<8x16xf32> -> tensor<8x4xf32>
+  return %r, %g, %s, %a, %h, %i, %q : tensor<8x16xf32>, tensor<8x32xf32>, tensor<1x16xf32>, tensor<8x2xi64>, tensor<8x16xf32>, index, tensor<8x4xf32>
 }

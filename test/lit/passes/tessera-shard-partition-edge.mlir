@@ -71,3 +71,26 @@ func.func @annotated(%x: tensor<8x8xf32> {tessera.sharding = "[{data}, {}]"}) ->
   %y = shard.shard %x to %s : tensor<8x8xf32>
   return %y : tensor<8x8xf32>
 }
+
+// -----
+
+// A partial sum whose consumer wants it split along the same axes is
+// reduce-scattered (each device receives only its part of the sum), not
+// all-reduced and sliced: the second matmul contracts over `model` and the
+// third splits its contraction (so its input's dim 1) over `model` too.
+shard.grid @mesh(shape = 4) {tessera.axis_names = ["model"]}
+// CHECK-LABEL: func.func @reduce_scatter
+// CHECK: %[[P:.*]] = tessera.matmul {{.*}} : tensor<8x4xf32>, tensor<4x16xf32> -> tensor<8x16xf32>
+// CHECK: %[[S:.*]] = shard.reduce_scatter %[[P]] on @mesh grid_axes = [0] scatter_axis = 1 : tensor<8x16xf32> -> tensor<8x4xf32>
+// CHECK-NOT: shard.all_slice %[[P]]
+// CHECK: tessera.relu %[[S]]
+// CHECK: %[[Y:.*]] = tessera.matmul {{.*}} : tensor<8x4xf32>, tensor<4x16xf32> -> tensor<8x16xf32>
+// CHECK: shard.all_reduce %[[Y]] on @mesh grid_axes = [0]
+func.func @reduce_scatter(%x: tensor<8x16xf32>, %w1: tensor<16x16xf32> {tessera.sharding = "[{}, {model}]"}, %w2: tensor<16x16xf32> {tessera.sharding = "[{model}, {}]"}, %w3: tensor<16x16xf32> {tessera.sharding = "[{model}, {}]"}) -> tensor<8x16xf32> {
+  %h = tessera.matmul %x, %w1 : tensor<8x16xf32>, tensor<16x16xf32> -> tensor<8x16xf32>
+  %a = tessera.relu %h : tensor<8x16xf32>
+  %p = tessera.matmul %a, %w2 : tensor<8x16xf32>, tensor<16x16xf32> -> tensor<8x16xf32>
+  %b = tessera.relu %p : tensor<8x16xf32>
+  %y = tessera.matmul %b, %w3 : tensor<8x16xf32>, tensor<16x16xf32> -> tensor<8x16xf32>
+  return %y : tensor<8x16xf32>
+}
