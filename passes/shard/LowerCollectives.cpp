@@ -223,28 +223,28 @@ struct TesseraLowerCollectivesPass
       return gridShape(module, op, gridName);
     };
     FailureOr<SmallVector<int64_t>> grid = failure();
+    // The reduction code of an all_reduce or reduce_scatter, checked.
+    auto reduction = [&](mlir::shard::ReductionKind k,
+                         StringRef what) -> FailureOr<int64_t> {
+      int64_t red = reductionCode(k);
+      if (red < 0)
+        return op->emitError("tessera-lower-collectives: reduction kind is "
+                             "not supported (sum, max, min, product)");
+      if (!isa<FloatType>(et) && !et.isInteger(32) && !et.isInteger(64))
+        return op->emitError("tessera-lower-collectives: ")
+               << what << " of " << et << " is not supported (float, i32, i64)";
+      return red;
+    };
     if (auto c = dyn_cast<mlir::shard::AllReduceOp>(op)) {
-      if (failed(grid = withGrid(c)))
+      FailureOr<int64_t> red = reduction(c.getReduction(), "all_reduce");
+      if (failed(red) || failed(grid = withGrid(c)))
         return failure();
-      int64_t red = reductionCode(c.getReduction());
-      if (red < 0)
-        return op->emitError("tessera-lower-collectives: reduction kind is "
-                             "not supported (sum, max, min, product)");
-      if (!isa<FloatType>(et) && !et.isInteger(32) && !et.isInteger(64))
-        return op->emitError("tessera-lower-collectives: all_reduce of ")
-               << et << " is not supported (float, i32, i64)";
-      d = head(TSR_COLL_ALL_REDUCE, et, red, 0, 0, *grid, c.getGridAxes());
+      d = head(TSR_COLL_ALL_REDUCE, et, *red, 0, 0, *grid, c.getGridAxes());
     } else if (auto c = dyn_cast<mlir::shard::ReduceScatterOp>(op)) {
-      if (failed(grid = withGrid(c)))
+      FailureOr<int64_t> red = reduction(c.getReduction(), "reduce_scatter");
+      if (failed(red) || failed(grid = withGrid(c)))
         return failure();
-      int64_t red = reductionCode(c.getReduction());
-      if (red < 0)
-        return op->emitError("tessera-lower-collectives: reduction kind is "
-                             "not supported (sum, max, min, product)");
-      if (!isa<FloatType>(et) && !et.isInteger(32) && !et.isInteger(64))
-        return op->emitError("tessera-lower-collectives: reduce_scatter of ")
-               << et << " is not supported (float, i32, i64)";
-      d = head(TSR_COLL_REDUCE_SCATTER, et, red,
+      d = head(TSR_COLL_REDUCE_SCATTER, et, *red,
                c.getScatterAxis().getSExtValue(), 0, *grid, c.getGridAxes());
     } else if (auto c = dyn_cast<mlir::shard::AllGatherOp>(op)) {
       if (failed(grid = withGrid(c)))

@@ -424,6 +424,38 @@ int fail(tsr_error *err) {
   return 1;
 }
 
+/// Creates --output-dir (if given); false after reporting a failure.
+bool prepareOutputDir(const Options &opts) {
+  if (opts.outputDir.empty())
+    return true;
+  std::string error;
+  if (makeDirs(opts.outputDir, error))
+    return true;
+  std::fprintf(stderr, "tessera-run: error: --output-dir: %s\n", error.c_str());
+  return false;
+}
+
+/// Prints an output's summary and writes it to --output-dir (if given);
+/// false after reporting a write failure.
+bool emitOutput(const Options &opts, const std::string &name, tsr_dtype dtype,
+                const std::vector<int64_t> &shape,
+                const std::vector<uint8_t> &data, size_t count,
+                std::set<std::string> &taken) {
+  printTensor(name, dtype, shape, data.data(), count, opts.print);
+  if (opts.outputDir.empty())
+    return true;
+  const std::string path = opts.outputDir + "/" + outputFileName(name, taken);
+  std::string error;
+  if (npy::writeFileAtomic(path, dtype, shape.data(), shape.size(), data.data(),
+                           data.size(), error)) {
+    std::printf("  written to %s\n", path.c_str());
+    return true;
+  }
+  std::fprintf(stderr, "tessera-run: error: output '%s': %s\n", name.c_str(),
+               error.c_str());
+  return false;
+}
+
 /// DIR/pipeline.json under mpirun: whole inputs on every rank, M
 /// micro-batches along dim 0; rank 0 prints and writes the outputs.
 int runPipeline(Options &opts) {
@@ -533,34 +565,15 @@ int runPipeline(Options &opts) {
   const double firstMs = millisSince(start);
   int status = 0;
   std::set<std::string> taken;
-  if (!opts.outputDir.empty()) {
-    std::string error;
-    if (!makeDirs(opts.outputDir, error)) {
-      std::fprintf(stderr, "tessera-run: error: --output-dir: %s\n",
-                   error.c_str());
-      return 1;
-    }
-  }
+  if (!prepareOutputDir(opts))
+    return 1;
   for (size_t i = 0; i < nOut; ++i) {
-    const std::string name = outputs[i].name;
     size_t count = 1;
     for (int64_t d : outShapes[i])
       count *= size_t(d);
-    printTensor(name, outputs[i].dtype, outShapes[i], outData[i].data(), count,
-                opts.print);
-    if (opts.outputDir.empty())
-      continue;
-    const std::string path = opts.outputDir + "/" + outputFileName(name, taken);
-    std::string error;
-    if (npy::writeFileAtomic(path, outputs[i].dtype, outShapes[i].data(),
-                             outShapes[i].size(), outData[i].data(),
-                             outData[i].size(), error))
-      std::printf("  written to %s\n", path.c_str());
-    else {
-      std::fprintf(stderr, "tessera-run: error: output '%s': %s\n",
-                   name.c_str(), error.c_str());
+    if (!emitOutput(opts, outputs[i].name, outputs[i].dtype, outShapes[i],
+                    outData[i], count, taken))
       status = 1;
-    }
   }
   std::printf("pipeline: %lld stages, %ld micro-batches, boundary tensors by "
               "%s\nfirst run: %.4g ms (rank 0: %.4g ms moving boundary "
@@ -679,36 +692,18 @@ int main(int argc, char **argv) {
 
   int status = 0;
   std::set<std::string> taken;
-  if (!opts.outputDir.empty()) {
-    std::string error;
-    if (!makeDirs(opts.outputDir, error)) {
-      std::fprintf(stderr, "tessera-run: error: --output-dir: %s\n",
-                   error.c_str());
-      return 1;
-    }
-  }
+  if (!prepareOutputDir(opts))
+    return 1;
   for (size_t i = 0; i < numOutputs; ++i) {
-    const std::string name = tsr_model_tensor_name(model, TSR_ROLE_OUTPUT, i);
     const int64_t *dims = tsr_model_tensor_dims(model, TSR_ROLE_OUTPUT, i);
     const size_t rank = size_t(tsr_model_tensor_rank(model, TSR_ROLE_OUTPUT, i));
-    const tsr_dtype dtype = tsr_model_tensor_dtype(model, TSR_ROLE_OUTPUT, i);
-    printTensor(name, dtype, std::vector<int64_t>(dims, dims + rank),
-                outData[i].data(),
-                size_t(tsr_model_tensor_element_count(model, TSR_ROLE_OUTPUT, i)),
-                opts.print);
-    if (opts.outputDir.empty())
-      continue;
-    const std::string path =
-        opts.outputDir + "/" + outputFileName(name, taken);
-    std::string error;
-    if (npy::writeFileAtomic(path, dtype, dims, rank, outData[i].data(),
-                             outData[i].size(), error)) {
-      std::printf("  written to %s\n", path.c_str());
-    } else {
-      std::fprintf(stderr, "tessera-run: error: output '%s': %s\n",
-                   name.c_str(), error.c_str());
+    if (!emitOutput(
+            opts, tsr_model_tensor_name(model, TSR_ROLE_OUTPUT, i),
+            tsr_model_tensor_dtype(model, TSR_ROLE_OUTPUT, i),
+            std::vector<int64_t>(dims, dims + rank), outData[i],
+            size_t(tsr_model_tensor_element_count(model, TSR_ROLE_OUTPUT, i)),
+            taken))
       status = 1;
-    }
   }
 
   if (devices > 1)
