@@ -336,6 +336,12 @@ bool init(Error *err) {
       err->message = "MPI_Init_thread failed";
       return false;
     }
+    if (provided < MPI_THREAD_SERIALIZED) {
+      err->code = TSR_ERR_INTERNAL;
+      err->message = "this MPI cannot serve calls from several threads "
+                     "(MPI_THREAD_SERIALIZED)";
+      return false;
+    }
     weInitialized = true;
     std::atexit([] {
       int done = 0;
@@ -358,6 +364,30 @@ int devices() { return size0; }
 int worldRank() { return worldRank0; }
 int worldSize() { return worldSize0; }
 
+std::mutex &runMutex() {
+  static std::mutex m;
+  return m;
+}
+
+void resetDeviceGroup() {
+#ifdef TSR_HAVE_MPI
+  int up = 0, down = 0;
+  MPI_Initialized(&up);
+  MPI_Finalized(&down);
+  std::lock_guard<std::mutex> lock(commMutex);
+  if (up && !down) {
+    for (auto &[key, c] : comms)
+      MPI_Comm_free(&c);
+    if (deviceComm != MPI_COMM_WORLD)
+      MPI_Comm_free(&deviceComm);
+  }
+  comms.clear();
+  deviceComm = MPI_COMM_WORLD;
+  rank0 = worldRank0;
+  size0 = worldSize0;
+#endif
+}
+
 bool setDeviceGroup(int color, Error *err) {
 #ifndef TSR_HAVE_MPI
   (void)color;
@@ -371,9 +401,9 @@ bool setDeviceGroup(int color, Error *err) {
     err->message = "MPI_Comm_split failed";
     return false;
   }
+  resetDeviceGroup();
   std::lock_guard<std::mutex> lock(commMutex);
   deviceComm = comm;
-  comms.clear();
   MPI_Comm_rank(comm, &rank0);
   MPI_Comm_size(comm, &size0);
   return true;

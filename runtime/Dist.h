@@ -14,6 +14,7 @@
 #include "Support.h"
 
 #include <cstdint>
+#include <mutex>
 #include <vector>
 
 namespace tessera::runtime {
@@ -35,6 +36,11 @@ int worldSize();
 /// Splits MPI_COMM_WORLD by `color` (collective over it): the processes
 /// with this process's color become its devices (a pipeline stage).
 bool setDeviceGroup(int color, Error *err);
+/// Back to MPI_COMM_WORLD (frees the group's communicators).
+void resetDeviceGroup();
+/// Held by every run of a partitioned model or pipeline: their collectives
+/// share communicators, and each device must issue them in one order.
+std::mutex &runMutex();
 
 /// Copies the region [srcOff, srcOff + extent) of a dense row-major `src`
 /// of shape `srcShape` to `dstOff` in `dst` of shape `dstShape`.

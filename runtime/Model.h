@@ -55,7 +55,6 @@ struct tsr_model {
   std::atomic<bool> measureArena{false};
   std::atomic<uint64_t> arenaHighWater{0};
   std::atomic<uint64_t> measuredRuns{0};
-  std::mutex spmdMutex; // partitioned models: one run at a time
 };
 
 #endif // TESSERA_RUNTIME_MODEL_H

@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -63,7 +64,17 @@ struct tsr_pipeline {
   /// {sender} + the stage's ranks, the sender first.
   std::map<std::pair<int, int>, MPI_Comm> bcast;
 #endif
-  ~tsr_pipeline() { tsr_model_free(model); }
+  ~tsr_pipeline() {
+    tsr_model_free(model);
+#ifdef TSR_HAVE_MPI
+    int down = 0;
+    MPI_Finalized(&down);
+    if (!down)
+      for (auto &[key, c] : bcast)
+        MPI_Comm_free(&c);
+#endif
+    tessera::runtime::dist::resetDeviceGroup();
+  }
 };
 
 namespace {
@@ -190,6 +201,13 @@ bool parsePipeline(const std::string &text, tsr_pipeline &p, std::string &err) {
         return false;
       }
     }
+    for (const PTensor &o : s.outputs)
+      for (const PStage &t : p.stages)
+        if (find(t.outputs, o.name)) {
+          err = where + ": output '" + o.name +
+                "' is also an earlier stage's output";
+          return false;
+        }
     p.stages.push_back(std::move(s));
   }
   for (const PTensor &out : p.outputs) {
@@ -212,6 +230,8 @@ int producer(const tsr_pipeline &p, const std::string &name) {
       return int(t);
   return -1;
 }
+
+tsr_error *loadStage(tsr_pipeline &p, const char *path);
 
 } // namespace
 
@@ -274,7 +294,37 @@ tsr_error *tsr_pipeline_load(const char *path, tsr_pipeline **out) {
         }
       }
 #endif
-    // This process's stage.
+    // This process's stage; every process learns whether all loaded theirs
+    // (a failure on some would leave the others waiting in collectives).
+    tsr_error *local = loadStage(*p, path);
+#ifdef TSR_HAVE_MPI
+    int ok = local ? 0 : 1, all = 0;
+    MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    if (!local && !all)
+      return makeError(TSR_ERR_INVALID_ARGUMENT,
+                       std::string("'") + path +
+                           "': another process could not load its stage");
+#endif
+    if (local)
+      return local;
+    *out = p.release();
+    return nullptr;
+  } catch (const std::bad_alloc &) {
+    return outOfMemoryError();
+  } catch (const std::exception &e) {
+    return makeError(TSR_ERR_INTERNAL,
+                     std::string("tsr_pipeline_load: internal error: ") +
+                         e.what());
+  }
+}
+
+} // extern "C"
+
+namespace {
+
+tsr_error *loadStage(tsr_pipeline &pipe, const char *path) {
+  tsr_pipeline *p = &pipe;
+  {
     std::string dir = path;
     const size_t slash = dir.rfind('/');
     dir = slash == std::string::npos ? "." : dir.substr(0, slash);
@@ -305,16 +355,13 @@ tsr_error *tsr_pipeline_load(const char *path, tsr_pipeline **out) {
                              "s do not match pipeline.json's stage " +
                              std::to_string(p->me));
     }
-    *out = p.release();
-    return nullptr;
-  } catch (const std::bad_alloc &) {
-    return outOfMemoryError();
-  } catch (const std::exception &e) {
-    return makeError(TSR_ERR_INTERNAL,
-                     std::string("tsr_pipeline_load: internal error: ") +
-                         e.what());
   }
+  return nullptr;
 }
+
+} // namespace
+
+extern "C" {
 
 void tsr_pipeline_free(tsr_pipeline *p) { delete p; }
 
@@ -518,8 +565,15 @@ tsr_error *tsr_pipeline_run(tsr_pipeline *p, const tsr_tensor *inputs,
                             t.shape.data(), buf.data(), t.bytes});
           }
           if (tsr_error *e = tsr_model_run(p->model, ins.data(), ins.size(),
-                                           outs.data(), outs.size()))
+                                           outs.data(), outs.size())) {
+            // The other stages would wait for this one forever.
+            std::fprintf(stderr,
+                         "tessera runtime: pipeline stage %d failed: %s\n",
+                         p->me, tsr_error_message(e));
+            std::fflush(stderr);
+            MPI_Abort(MPI_COMM_WORLD, 1);
             return e;
+          }
           for (size_t k = 0; k < p->outputs.size(); ++k)
             if (producer(*p, p->outputs[k].name) == int(s))
               std::memcpy(outData[k] + size_t(j) * p->outputs[k].bytes,

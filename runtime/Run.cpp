@@ -224,7 +224,7 @@ extern "C" tsr_error *tsr_model_run(tsr_model *model, const tsr_tensor *inputs,
                              " processes: launch it with mpirun -np " +
                              std::to_string(art.devices()));
       }
-      spmdLock = std::unique_lock<std::mutex>(model->spmdMutex);
+      spmdLock = std::unique_lock<std::mutex>(dist::runMutex());
       const int rank = dist::deviceRank();
       auto shard = [&](const TensorSpec &t, void *&data, bool copyIn) {
         if (t.split.empty())

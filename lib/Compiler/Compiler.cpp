@@ -963,6 +963,21 @@ int compilePipeline(MLIRContext &ctx, OwningOpRef<ModuleOp> &module,
     return std::pair{ins, outs};
   };
   std::string err;
+  // The graph cleanup (and derivation) first, on the whole model.
+  {
+    PassManager pm(&ctx);
+    pm.enableVerifier(true);
+    if (!addPipelineText(pm, stages.front().text, err)) {
+      llvm::errs() << "tessera-compile: internal error: " << err << "\n";
+      return 1;
+    }
+    if (!timer.step(stages.front().name.c_str(),
+                    [&] { return succeeded(pm.run(*module)); })) {
+      llvm::errs() << "tessera-compile: error: stage '" << stages.front().name
+                   << "' failed\n";
+      return 1;
+    }
+  }
   auto whole = module->lookupSymbol<func::FuncOp>("main");
   if (!whole) {
     llvm::errs() << "tessera-compile: error: the module has no @main\n";

@@ -230,9 +230,9 @@ struct TesseraLowerCollectivesPass
       if (red < 0)
         return op->emitError("tessera-lower-collectives: reduction kind is "
                              "not supported (sum, max, min, product)");
-      if (!isa<FloatType>(et) && !et.isInteger(32) && !et.isInteger(64))
+      if (!et.isF32() && !et.isF64() && !et.isInteger(32) && !et.isInteger(64))
         return op->emitError("tessera-lower-collectives: ")
-               << what << " of " << et << " is not supported (float, i32, i64)";
+               << what << " of " << et << " is not supported (f32, f64, i32, i64)";
       return red;
     };
     if (auto c = dyn_cast<mlir::shard::AllReduceOp>(op)) {

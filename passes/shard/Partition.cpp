@@ -432,8 +432,8 @@ struct TesseraShardPartitionPass
     SmallVector<std::optional<Sharding>> resultShardings;
     for (Value v : fn.getBody().front().getTerminator()->getOperands()) {
       resultShardings.emplace_back();
-      if (tensorTy(v)) {
-        Sharding s = have(v);
+      if (tensorTy(v)) { // the return reshards to this (constants too)
+        Sharding s = p.get(v);
         s.partial.clear();
         resultShardings.back() = s;
       }

@@ -172,10 +172,13 @@ struct TesseraPipelineSplitPass
     };
     // Boundary names: a model result's own, else stage<k>.<n>.
     auto ret = cast<func::ReturnOp>(body.getTerminator());
-    DenseMap<Value, std::string> resultName;
+    // Every name a value is returned under (a value may be several results).
+    DenseMap<Value, SmallVector<std::string, 1>> resultNames;
     for (auto [i, v] : llvm::enumerate(ret.getOperands()))
-      if (auto nm = fn.getResultAttrOfType<StringAttr>(i, "tessera.name"))
-        resultName.try_emplace(v, nm.str());
+      resultNames[v].push_back(
+          fn.getResultAttrOfType<StringAttr>(i, "tessera.name")
+              ? fn.getResultAttrOfType<StringAttr>(i, "tessera.name").str()
+              : "output_" + std::to_string(i));
     DenseMap<Value, std::string> boundaryName;
     SmallVector<int64_t> madeIn(stages, 0);
     for (int64_t i = 0; i < n; ++i) {
@@ -188,9 +191,9 @@ struct TesseraPipelineSplitPass
         });
         if (!later)
           continue;
-        auto it = resultName.find(r);
-        boundaryName[r] = it != resultName.end()
-                              ? it->second
+        auto it = resultNames.find(r);
+        boundaryName[r] = it != resultNames.end()
+                              ? it->second.front()
                               : "stage" + std::to_string(s) + "." +
                                     std::to_string(madeIn[s]++);
       }
@@ -232,15 +235,18 @@ struct TesseraPipelineSplitPass
     for (int64_t i = cuts[k]; i < cuts[k + 1]; ++i) {
       if (isConst(ops[i]))
         continue;
-      for (Value r : ops[i]->getResults())
-        if (boundaryName.count(r) || resultName.count(r)) {
+      for (Value r : ops[i]->getResults()) {
+        SmallVector<std::string, 1> names;
+        if (auto it = resultNames.find(r); it != resultNames.end())
+          names = it->second;
+        else if (auto b2 = boundaryName.find(r); b2 != boundaryName.end())
+          names.push_back(b2->second);
+        for (const std::string &nm : names) {
           outputs.push_back(r);
-          auto it = boundaryName.find(r);
-          std::string nm = it != boundaryName.end() ? it->second
-                                                    : resultName.lookup(r);
           outAttrs.push_back(b.getDictionaryAttr(
               b.getNamedAttr("tessera.name", b.getStringAttr(nm))));
         }
+      }
     }
     // A model result that is a model input or a constant passes through
     // the first stage.

@@ -211,11 +211,21 @@ inline std::vector<ReshardStep> reshardSteps(Sharding have,
   for (size_t d = 0; d < n; ++d)
     if (!want.dims[d].empty() && have.dims[d] != want.dims[d])
       steps.push_back({ReshardStep::Slice, want.dims[d], (int)d, 0});
-  // All-reduce then a slice along the same axes: one reduce-scatter.
+  // All-reduce then a slice along the same axes: one reduce-scatter, when
+  // no gather or all-to-all touches the sliced dim (the reduce-scatter runs
+  // first; on a dim still split elsewhere the gather would then interleave
+  // the wrong rows).
+  auto touched = [&](int d) {
+    for (const ReshardStep &st : steps)
+      if ((st.kind == ReshardStep::AllGather && st.dim == d) ||
+          (st.kind == ReshardStep::AllToAll && (st.dim == d || st.toDim == d)))
+        return true;
+    return false;
+  };
   if (!steps.empty() && steps.front().kind == ReshardStep::AllReduce)
     for (size_t i = 1; i < steps.size(); ++i)
       if (steps[i].kind == ReshardStep::Slice &&
-          steps[i].axes == steps.front().axes) {
+          steps[i].axes == steps.front().axes && !touched(steps[i].dim)) {
         steps.front().kind = ReshardStep::ReduceScatter;
         steps.front().dim = steps[i].dim;
         steps.erase(steps.begin() + static_cast<long>(i));

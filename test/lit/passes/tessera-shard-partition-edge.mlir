@@ -94,3 +94,24 @@ func.func @reduce_scatter(%x: tensor<8x16xf32>, %w1: tensor<16x16xf32> {tessera.
   %y = tessera.matmul %b, %w3 : tensor<8x16xf32>, tensor<16x16xf32> -> tensor<8x16xf32>
   return %y : tensor<8x16xf32>
 }
+
+// -----
+
+// No reduce-scatter when the wanted dim is still split along other axes:
+// rows split over `data` and partial over `model`, wanted split over
+// `model` alone, need the sum, then the rows gathered over `data`, then
+// sliced over `model` (a reduce-scatter first would interleave the wrong
+// rows).
+shard.grid @mesh(shape = 2x2) {tessera.axis_names = ["data", "model"]}
+// CHECK-LABEL: func.func @no_reduce_scatter
+// CHECK-NOT: shard.reduce_scatter
+// CHECK: %[[R:.*]] = shard.all_reduce %{{.*}} on @mesh grid_axes = [1] : tensor<4x16xf32> -> tensor<4x16xf32>
+// CHECK: %[[G:.*]] = shard.all_gather %[[R]] on @mesh grid_axes = [0] gather_axis = 0 : tensor<4x16xf32> -> tensor<8x16xf32>
+// CHECK: %[[S:.*]] = shard.all_slice %[[G]] on @mesh grid_axes = [1] slice_axis = 0 : tensor<8x16xf32> -> tensor<4x16xf32>
+// CHECK: return %[[S]]
+func.func @no_reduce_scatter(%x: tensor<8x16xf32> {tessera.sharding = "[{data}, {model}]"}, %w: tensor<16x16xf32> {tessera.sharding = "[{model}, {}]"}) -> tensor<8x16xf32> {
+  %p = tessera.matmul %x, %w : tensor<8x16xf32>, tensor<16x16xf32> -> tensor<8x16xf32>
+  %s = shard.sharding @mesh split_axes = [[1]] : !shard.sharding
+  %y = shard.shard %p to %s : tensor<8x16xf32>
+  return %y : tensor<8x16xf32>
+}
