@@ -21,7 +21,7 @@ namespace tessera::runtime::dist {
 namespace {
 
 std::mutex initMutex;
-bool initialized = false, weInitialized = false;
+bool initialized = false;
 // This process's device index and the devices of its program: the world,
 // or the stage of a pipeline it runs (setDeviceGroup).
 int rank0 = 0, size0 = 1;
@@ -342,7 +342,6 @@ bool init(Error *err) {
                      "(MPI_THREAD_SERIALIZED)";
       return false;
     }
-    weInitialized = true;
     std::atexit([] {
       int done = 0;
       MPI_Finalized(&done);
@@ -464,8 +463,6 @@ std::vector<int64_t> shardOffsets(const std::vector<int64_t> &meshShape,
 
 bool gatherShards(const std::vector<int64_t> &meshShape, const TensorSpec &spec,
                   const uint8_t *local, uint8_t *global, Error *err) {
-  const size_t es = dtypeSize(spec.dtype), rank = spec.shape.size();
-  const std::vector<int64_t> zero(rank, 0);
   bool whole = true;
   for (const std::vector<int> &axes : spec.split)
     whole = whole && axes.empty();
@@ -480,6 +477,8 @@ bool gatherShards(const std::vector<int64_t> &meshShape, const TensorSpec &spec,
   err->message = "this runtime was built without MPI";
   return false;
 #else
+  const size_t es = dtypeSize(spec.dtype), rank = spec.shape.size();
+  const std::vector<int64_t> zero(rank, 0);
   const size_t bytes = spec.localBytes;
   if (bytes > size_t(INT32_MAX)) {
     err->code = TSR_ERR_INTERNAL;

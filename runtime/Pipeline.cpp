@@ -224,7 +224,7 @@ bool parsePipeline(const std::string &text, tsr_pipeline &p, std::string &err) {
 }
 
 /// The stage making `name` (the first that outputs it), or -1.
-int producer(const tsr_pipeline &p, const std::string &name) {
+[[maybe_unused]] int producer(const tsr_pipeline &p, const std::string &name) {
   for (size_t t = 0; t < p.stages.size(); ++t)
     if (find(p.stages[t].outputs, name))
       return int(t);
