@@ -109,7 +109,8 @@ static cl::opt<std::string> meshSpec("mesh",
              "graph cleanup"),
     cl::cat(cat));
 static cl::opt<std::string> shardSpec("shard-spec",
-    cl::desc("--mesh: JSON object, input or weight name -> sharding, e.g. "
+    cl::desc("--mesh or --stage-mesh: JSON object, input or weight name -> "
+             "sharding, e.g. "
              "{\"x\": \"[{data}, {}]\", \"0.weight\": \"[{model}, {}]\"}"),
     cl::value_desc("FILE.json"), cl::cat(cat));
 static cl::opt<std::string> shardReport("shard-report",
