@@ -456,6 +456,36 @@ bool emitOutput(const Options &opts, const std::string &name, tsr_dtype dtype,
   return false;
 }
 
+/// --bench: `opts.warmup` untimed runs, then `opts.bench` timed ones and
+/// their summary; the first run's error, if any.
+template <typename F> tsr_error *bench(const Options &opts, F &&runOnce) {
+  if (opts.bench <= 0)
+    return nullptr;
+  for (long i = 0; i < opts.warmup; ++i)
+    if (tsr_error *err = runOnce())
+      return err;
+  std::vector<double> times;
+  for (long i = 0; i < opts.bench; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    if (tsr_error *err = runOnce())
+      return err;
+    times.push_back(millisSince(start));
+  }
+  std::vector<double> sorted = times;
+  std::sort(sorted.begin(), sorted.end());
+  const size_t n = sorted.size();
+  const double median =
+      n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+  double sum = 0;
+  for (double t : times)
+    sum += t;
+  std::printf("bench: %zu runs after %ld warm-up: min %.4g ms, median %.4g "
+              "ms, mean %.4g ms, max %.4g ms\n",
+              n, opts.warmup, sorted.front(), median, sum / double(n),
+              sorted.back());
+  return nullptr;
+}
+
 /// DIR/pipeline.json under mpirun: whole inputs on every rank, M
 /// micro-batches along dim 0; rank 0 prints and writes the outputs.
 int runPipeline(Options &opts) {
@@ -581,23 +611,8 @@ int runPipeline(Options &opts) {
               (long long)tsr_pipeline_num_stages(p), M,
               opts.broadcast ? "broadcast" : "send/recv", firstMs,
               1e3 * tsr_pipeline_transfer_seconds(p));
-  if (opts.bench > 0) {
-    for (long i = 0; i < opts.warmup; ++i)
-      if (tsr_error *err = runOnce())
-        return fail(err);
-    std::vector<double> times;
-    for (long i = 0; i < opts.bench; ++i) {
-      start = std::chrono::steady_clock::now();
-      if (tsr_error *err = runOnce())
-        return fail(err);
-      times.push_back(millisSince(start));
-    }
-    std::sort(times.begin(), times.end());
-    std::printf("bench: %zu runs after %ld warm-up: min %.4g ms, median %.4g "
-                "ms, max %.4g ms\n",
-                times.size(), opts.warmup, times.front(),
-                times[times.size() / 2], times.back());
-  }
+  if (tsr_error *err = bench(opts, runOnce))
+    return fail(err);
   return status;
 }
 
@@ -710,29 +725,7 @@ int main(int argc, char **argv) {
     std::printf("partitioned: %lld devices (one process each)\n",
                 (long long)devices);
   std::printf("load: %.4g ms\nfirst run: %.4g ms\n", loadMs, firstMs);
-  if (opts.bench > 0) {
-    for (long i = 0; i < opts.warmup; ++i)
-      if (tsr_error *err = runOnce())
-        return fail(err);
-    std::vector<double> times;
-    for (long i = 0; i < opts.bench; ++i) {
-      start = std::chrono::steady_clock::now();
-      if (tsr_error *err = runOnce())
-        return fail(err);
-      times.push_back(millisSince(start));
-    }
-    std::vector<double> sorted = times;
-    std::sort(sorted.begin(), sorted.end());
-    const size_t n = sorted.size();
-    const double median =
-        n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-    double sum = 0;
-    for (double t : times)
-      sum += t;
-    std::printf("bench: %zu runs after %ld warm-up: min %.4g ms, median %.4g "
-                "ms, mean %.4g ms, max %.4g ms\n",
-                n, opts.warmup, sorted.front(), median, sum / double(n),
-                sorted.back());
-  }
+  if (tsr_error *err = bench(opts, runOnce))
+    return fail(err);
   return status;
 }
