@@ -514,6 +514,42 @@ tsr_error *tsr_pipeline_run(tsr_pipeline *p, const tsr_tensor *inputs,
                       std::chrono::steady_clock::now() - t0)
                       .count();
     };
+    // Moves boundary input i of stage s for the current micro-batch into
+    // `into` (on stage s's processes; null elsewhere). Every process walks
+    // the same transfers in one order and makes the same sender choices;
+    // each takes part as receiver, sender (a device of the producing stage,
+    // which holds the tensor in mineOut) or neither.
+    auto move = [&](size_t s, size_t i, uint8_t *into) {
+      const PStage &st = p->stages[s];
+      const PTensor &t = st.inputs[i];
+      const PStage &from = p->stages[size_t(producer(*p, t.name))];
+      const bool receiving = int(s) == p->me;
+      if (broadcast) {
+        const int sender = leastLoaded(from);
+        load[size_t(sender)] += double(t.bytes);
+        if (receiving || sender == rank)
+          timed([&] {
+            MPI_Bcast(receiving ? into : mineOut.at(t.name).data(),
+                      int(t.bytes), MPI_BYTE, 0, p->bcast.at({sender, int(s)}));
+          });
+        return;
+      }
+      // One send/recv per receiving device, from the least-loaded sender.
+      for (int d = st.first; d < st.first + st.devices; ++d) {
+        const int sender = leastLoaded(from);
+        load[size_t(sender)] += double(t.bytes);
+        if (d == rank)
+          timed([&] {
+            MPI_Recv(into, int(t.bytes), MPI_BYTE, sender, int(i),
+                     MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+          });
+        else if (sender == rank)
+          timed([&] {
+            MPI_Send(mineOut.at(t.name).data(), int(t.bytes), MPI_BYTE, d,
+                     int(i), MPI_COMM_WORLD);
+          });
+      }
+    };
     for (int64_t j = 0; j < M; ++j) {
       for (size_t s = 0; s < p->stages.size(); ++s) {
         const PStage &st = p->stages[s];
@@ -531,27 +567,7 @@ tsr_error *tsr_pipeline_run(tsr_pipeline *p, const tsr_tensor *inputs,
             } else {
               keep.emplace_back(t.bytes);
               data = keep.back().data();
-              const int src = producer(*p, t.name);
-              const PStage &from = p->stages[size_t(src)];
-              if (broadcast) {
-                const int sender = leastLoaded(from);
-                load[size_t(sender)] += double(t.bytes);
-                timed([&] {
-                  MPI_Bcast(data, int(t.bytes), MPI_BYTE, 0,
-                            p->bcast.at({sender, int(s)}));
-                });
-              } else {
-                // One receive per device, from the least-loaded sender.
-                for (int d = st.first; d < st.first + st.devices; ++d) {
-                  const int sender = leastLoaded(from);
-                  load[size_t(sender)] += double(t.bytes);
-                  if (d == rank)
-                    timed([&] {
-                      MPI_Recv(data, int(t.bytes), MPI_BYTE, sender, int(i),
-                               MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-                    });
-                }
-              }
+              move(s, i, data);
             }
             ins.push_back({t.name.c_str(), t.dtype, int64_t(t.shape.size()),
                            t.shape.data(), data, t.bytes});
@@ -580,35 +596,11 @@ tsr_error *tsr_pipeline_run(tsr_pipeline *p, const tsr_tensor *inputs,
                           mineOut[p->outputs[k].name].data(),
                           p->outputs[k].bytes);
         }
-        // ... and the senders of stage s's boundary inputs send them.
-        for (size_t i = 0; i < st.inputs.size(); ++i) {
-          const PTensor &t = st.inputs[i];
-          if (find(p->inputs, t.name))
-            continue;
-          const int src = producer(*p, t.name);
-          if (src == int(s) || int(s) == p->me)
-            continue; // receivers accounted above
-          const PStage &from = p->stages[size_t(src)];
-          if (broadcast) {
-            const int sender = leastLoaded(from);
-            load[size_t(sender)] += double(t.bytes);
-            if (sender == rank)
-              timed([&] {
-                MPI_Bcast(mineOut.at(t.name).data(), int(t.bytes), MPI_BYTE,
-                          0, p->bcast.at({sender, int(s)}));
-              });
-          } else {
-            for (int d = st.first; d < st.first + st.devices; ++d) {
-              const int sender = leastLoaded(from);
-              load[size_t(sender)] += double(t.bytes);
-              if (sender == rank)
-                timed([&] {
-                  MPI_Send(mineOut.at(t.name).data(), int(t.bytes), MPI_BYTE,
-                           d, int(i), MPI_COMM_WORLD);
-                });
-            }
-          }
-        }
+        // ... which the other processes send, or watch go by.
+        if (int(s) != p->me)
+          for (size_t i = 0; i < st.inputs.size(); ++i)
+            if (!find(p->inputs, st.inputs[i].name))
+              move(s, i, nullptr);
       }
     }
     // The model's outputs, to every process.
