@@ -23,9 +23,9 @@ struct ParsedArtifact;
 
 namespace dist {
 
-/// Initializes MPI once per process (unless the embedding program already
-/// did; then it also finalizes it). False with `err` set when the runtime
-/// has no MPI or initialization fails.
+/// Initializes MPI once per process, unless the embedding program already
+/// did (MPI_Finalize at exit only when the runtime initialized it). False
+/// with `err` set when the runtime has no MPI or initialization fails.
 bool init(Error *err);
 /// This process's device index and the number of devices of the program it
 /// runs: MPI_COMM_WORLD's, or its pipeline stage's after setDeviceGroup.
