@@ -54,25 +54,101 @@ using namespace mlir;
 namespace tessera {
 namespace {
 
+/// Collects one message and hands it to the compilation's diagnostic
+/// handler when the statement ends.
+class Diag {
+public:
+  Diag(const CompileOptions &opts, Diagnostic::Severity severity)
+      : opts(opts), os(d.message) {
+    d.severity = severity;
+  }
+  ~Diag() { emit(opts, d); }
+  template <typename T> Diag &operator<<(const T &v) {
+    os << v;
+    return *this;
+  }
+  static void emit(const CompileOptions &opts, const Diagnostic &d) {
+    if (opts.diagnostics)
+      opts.diagnostics(d);
+    else
+      llvm::errs() << formatDiagnostic(d);
+  }
+
+private:
+  const CompileOptions &opts;
+  Diagnostic d;
+  llvm::raw_string_ostream os;
+};
+
 class Timer {
 public:
-  explicit Timer(bool verbose) : verbose(verbose) {}
+  explicit Timer(const CompileOptions &opts) : opts(opts) {}
   template <typename F> auto step(const char *name, F &&f) {
     auto t0 = std::chrono::steady_clock::now();
-    if (verbose)
-      llvm::errs() << "[tessera-compile] " << name << " ...\n";
+    if (opts.verbose)
+      Diag(opts, Diagnostic::Remark) << name << " ...";
     auto r = f();
     double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
                    .count();
     total += s;
-    if (verbose)
-      llvm::errs() << "[tessera-compile] " << name << ": "
-                   << llvm::format("%.2f", s) << " s\n";
+    if (opts.verbose)
+      Diag(opts, Diagnostic::Remark) << name << ": " << llvm::format("%.2f", s)
+                                     << " s";
     return r;
   }
   double total = 0;
-  bool verbose;
+  const CompileOptions &opts;
 };
+
+/// The innermost file location in `loc` (through names, call sites and
+/// fusions), or null.
+FileLineColLoc fileLocation(Location loc) {
+  if (auto f = dyn_cast<FileLineColLoc>(loc))
+    return f;
+  if (auto n = dyn_cast<NameLoc>(loc))
+    return fileLocation(n.getChildLoc());
+  if (auto c = dyn_cast<CallSiteLoc>(loc))
+    return fileLocation(c.getCallee());
+  if (auto f = dyn_cast<FusedLoc>(loc))
+    for (Location l : f.getLocations())
+      if (FileLineColLoc r = fileLocation(l))
+        return r;
+  return nullptr;
+}
+
+/// An MLIR diagnostic (and its notes) as Tessera diagnostics.
+void forwardDiagnostic(const CompileOptions &opts, mlir::Diagnostic &md) {
+  auto convert = [](mlir::Diagnostic &m) {
+    tessera::Diagnostic d;
+    switch (m.getSeverity()) {
+    case DiagnosticSeverity::Error:
+      d.severity = tessera::Diagnostic::Error;
+      break;
+    case DiagnosticSeverity::Warning:
+      d.severity = tessera::Diagnostic::Warning;
+      break;
+    case DiagnosticSeverity::Note:
+      d.severity = tessera::Diagnostic::Note;
+      break;
+    case DiagnosticSeverity::Remark:
+      d.severity = tessera::Diagnostic::Remark;
+      break;
+    }
+    d.message = m.str();
+    if (FileLineColLoc f = fileLocation(m.getLocation())) {
+      d.file = f.getFilename().str();
+      d.line = f.getLine();
+      d.column = f.getColumn();
+    } else if (auto n = dyn_cast<NameLoc>(m.getLocation())) {
+      // ONNX nodes without a file position are named by their node.
+      d.message = "'" + n.getName().str() + "': " + d.message;
+    }
+    return d;
+  };
+  Diag::emit(opts, convert(md));
+  for (mlir::Diagnostic &note : md.getNotes())
+    Diag::emit(opts, convert(note));
+}
 
 void registerEverything() {
   static std::once_flag once;
@@ -274,6 +350,29 @@ bool buildManifest(ModuleOp module, const CompileOptions &opts,
   return true;
 }
 
+/// --shard-spec: inline JSON (the text starts with '{') or a JSON file.
+bool readShardSpec(const std::string &value, nlohmann::json &spec,
+                   std::string &err) {
+  const bool inline_ = StringRef(value).ltrim().starts_with("{");
+  if (inline_) {
+    spec = nlohmann::json::parse(value, nullptr, false);
+  } else {
+    std::ifstream in(value);
+    if (!in) {
+      err = "cannot read --shard-spec '" + value + "'";
+      return false;
+    }
+    spec = nlohmann::json::parse(in, nullptr, false);
+  }
+  if (spec.is_discarded() || !spec.is_object()) {
+    err = "--shard-spec " + (inline_ ? std::string("text") : "'" + value + "'") +
+          " is not a JSON object of name -> sharding (e.g. {\"x\": "
+          "\"[{data}, {}]\"})";
+    return false;
+  }
+  return true;
+}
+
 /// --mesh and --shard-spec: a shard.grid named @mesh with the axes' names,
 /// `tessera.sharding` on named inputs and `tessera.user_sharding` on named
 /// weights (constants: by resource key or location name). The sharding
@@ -314,18 +413,9 @@ bool applyShardSpec(ModuleOp module, const CompileOptions &opts,
   grid->setAttr("tessera.axis_names", b.getArrayAttr(names));
   if (opts.shardSpec.empty())
     return true;
-  std::ifstream in(opts.shardSpec);
-  if (!in) {
-    err = "cannot read --shard-spec '" + opts.shardSpec + "'";
+  nlohmann::json spec;
+  if (!readShardSpec(opts.shardSpec, spec, err))
     return false;
-  }
-  nlohmann::json spec = nlohmann::json::parse(in, nullptr, false);
-  if (spec.is_discarded() || !spec.is_object()) {
-    err = "--shard-spec '" + opts.shardSpec +
-          "' is not a JSON object of name -> sharding (e.g. {\"x\": "
-          "\"[{data}, {}]\"})";
-    return false;
-  }
   auto fn = module.lookupSymbol<func::FuncOp>("main");
   if (!fn) {
     err = "--shard-spec: the module has no @main";
@@ -386,14 +476,22 @@ bool applyShardSpec(ModuleOp module, const CompileOptions &opts,
   return true;
 }
 
-bool writeText(const std::string &path, const std::string &text) {
+/// Writes `text` to `path` ("-" = stdout), atomically; the main output
+/// (path == outputPath) goes to options.outputBuffer when that is set.
+bool writeText(const CompileOptions &opts, const std::string &path,
+               const std::string &text) {
+  if (opts.outputBuffer && path == opts.outputPath) {
+    *opts.outputBuffer = text;
+    return true;
+  }
   if (path == "-") {
     llvm::outs() << text;
+    llvm::outs().flush();
     return true;
   }
   std::string err;
   if (!writeFileAtomically(path, text, err)) {
-    llvm::errs() << "tessera-compile: error: " << err << "\n";
+    Diag(opts, Diagnostic::Error) << err;
     return false;
   }
   return true;
@@ -408,10 +506,11 @@ std::string printModule(ModuleOp m, bool elideLarge = false) {
   m->print(os, flags);
   return s;
 }
-/// Writes manifest, code sections and weights as one artifact, atomically;
-/// `bytes` receives what was written. Reports errors on stderr.
-bool writeArtifactFile(const std::string &path, Manifest &manifest,
-                       std::vector<ArtifactSection> code, std::string &bytes) {
+/// Writes manifest, code sections and weights as one artifact (see
+/// writeText); `bytes` receives what was written.
+bool writeArtifactFile(const CompileOptions &opts, const std::string &path,
+                       Manifest &manifest, std::vector<ArtifactSection> code,
+                       std::string &bytes) {
   std::vector<ArtifactSection> sections;
   sections.push_back({TSR_SECTION_MANIFEST, manifest.json.dump(2)});
   for (ArtifactSection &s : code)
@@ -419,39 +518,34 @@ bool writeArtifactFile(const std::string &path, Manifest &manifest,
   if (!manifest.weights.empty())
     sections.push_back({TSR_SECTION_WEIGHTS, std::move(manifest.weights)});
   bytes = buildArtifact(sections);
-  std::string err;
-  if (!writeFileAtomically(path, bytes, err)) {
-    llvm::errs() << "tessera-compile: error: " << err << "\n";
-    return false;
-  }
-  return true;
+  return writeText(opts, path, bytes);
 }
 
 /// The CUDA target after its pipeline: PTX, ptxas, launch plan, artifact.
 int finishCuda(ModuleOp module, const CompileOptions &opts, Manifest &manifest,
                Timer &timer) {
   if (opts.emit == "gpu")
-    return writeText(opts.outputPath, printModule(module, true)) ? 0 : 1;
+    return writeText(opts, opts.outputPath, printModule(module, true)) ? 0 : 1;
   ptx::GPUProgram prog;
   std::string err;
   if (!timer.step("launch plan",
                   [&] { return ptx::extractProgram(module, prog, err); })) {
-    llvm::errs() << "tessera-compile: error: " << err << "\n";
+    Diag(opts, Diagnostic::Error) << err;
     return 1;
   }
   if (opts.emit == "ptx")
-    return writeText(opts.outputPath, prog.ptx) ? 0 : 1;
+    return writeText(opts, opts.outputPath, prog.ptx) ? 0 : 1;
   std::string cubin;
   bool havePtxas = false;
   if (!timer.step("ptxas", [&] {
         return ptx::assemblePTX(prog.ptx, opts.gpuArch, cubin, havePtxas, err);
       })) {
-    llvm::errs() << "tessera-compile: error: " << err << "\n";
+    Diag(opts, Diagnostic::Error) << err;
     return 1;
   }
   if (!havePtxas && opts.verbose)
-    llvm::errs() << "[tessera-compile] note: ptxas not found; the artifact "
-                    "holds PTX only (the driver JIT-compiles it at load)\n";
+    Diag(opts, Diagnostic::Remark) << "note: ptxas not found; the artifact "
+                    "holds PTX only (the driver JIT-compiles it at load)";
   manifest.json["target"] = "cuda";
   manifest.json["entry"] = "tessera_kernels";
   manifest.json["gpu_arch"] = opts.gpuArch;
@@ -460,10 +554,10 @@ int finishCuda(ModuleOp module, const CompileOptions &opts, Manifest &manifest,
   if (!cubin.empty())
     code.push_back({TSR_SECTION_CUBIN, cubin});
   std::string bytes;
-  if (!writeArtifactFile(opts.outputPath, manifest, std::move(code), bytes))
+  if (!writeArtifactFile(opts, opts.outputPath, manifest, std::move(code), bytes))
     return 1;
   if (opts.verbose)
-    llvm::errs() << "[tessera-compile] wrote " << opts.outputPath << " ("
+    Diag(opts, Diagnostic::Remark) << "wrote " << opts.outputPath << " ("
                  << bytes.size() << " bytes): " << prog.kernels
                  << " kernels (PTX " << prog.ptx.size() << " bytes"
                  << (cubin.empty() ? "" : ", cubin " + std::to_string(cubin.size()) +
@@ -471,10 +565,23 @@ int finishCuda(ModuleOp module, const CompileOptions &opts, Manifest &manifest,
                  << "), " << prog.launches << " launches, " << prog.gemms
                  << " cuBLAS GEMMs, arena " << prog.arenaBytes
                  << " bytes (unplanned " << prog.naiveArenaBytes << ") in "
-                 << llvm::format("%.2f", timer.total) << " s\n";
+                 << llvm::format("%.2f", timer.total) << " s";
   return 0;
 }
 } // namespace
+
+std::string formatDiagnostic(const Diagnostic &d) {
+  static const char *kNames[] = {"error", "warning", "note", "remark"};
+  std::string out;
+  if (!d.file.empty())
+    out = d.file + ":" + std::to_string(d.line) + ":" +
+          std::to_string(d.column) + ": " + kNames[d.severity] + ": ";
+  else if (d.severity == Diagnostic::Remark)
+    out = "[tessera-compile] ";
+  else
+    out = std::string("tessera-compile: ") + kNames[d.severity] + ": ";
+  return out + d.message + "\n";
+}
 
 bool parseInputShape(const std::string &spec,
                      std::map<std::string, std::vector<int64_t>> &shapes,
@@ -525,7 +632,7 @@ int shardModule(MLIRContext &ctx, OwningOpRef<ModuleOp> &module,
                 const CompileOptions &opts, Timer &timer) {
   std::string err;
   if (!applyShardSpec(*module, opts, err)) {
-    llvm::errs() << "tessera-compile: error: " << err << "\n";
+    Diag(opts, Diagnostic::Error) << err;
     return 1;
   }
   PassManager spm(&ctx);
@@ -535,16 +642,15 @@ int shardModule(MLIRContext &ctx, OwningOpRef<ModuleOp> &module,
     text += "{report=" + opts.shardReport + "}";
   text += ",tessera-shard-partition,canonicalize";
   if (!addPipelineText(spm, text, err)) {
-    llvm::errs() << "tessera-compile: internal error: sharding: " << err
-                 << "\n";
+    Diag(opts, Diagnostic::Error) << "internal error: sharding: " << err;
     return 1;
   }
   if (!timer.step("tessera-shard", [&] { return succeeded(spm.run(*module)); })) {
-    llvm::errs() << "tessera-compile: error: sharding failed\n";
+    Diag(opts, Diagnostic::Error) << "sharding failed";
     return 1;
   }
   if (opts.emit == "spmd")
-    return writeText(opts.outputPath, printModule(*module)) ? 0 : 1;
+    return writeText(opts, opts.outputPath, printModule(*module)) ? 0 : 1;
   return -1;
 }
 
@@ -572,13 +678,16 @@ int compile(const CompileOptions &opts) {
   ctx.printOpOnDiagnostic(false);
 
   llvm::SourceMgr sourceMgr;
-  SourceMgrDiagnosticHandler diagHandler(sourceMgr, &ctx, llvm::errs());
-  Timer timer(opts.verbose);
+  ScopedDiagnosticHandler diagHandler(&ctx, [&](mlir::Diagnostic &d) {
+    forwardDiagnostic(opts, d);
+    return success();
+  });
+  Timer timer(opts);
 
   const bool cuda = opts.target == "cuda";
   if (opts.target != "cpu" && !cuda) {
-    llvm::errs() << "tessera-compile: error: unknown target '" << opts.target
-                 << "' (supported: cpu, cuda)\n";
+    Diag(opts, Diagnostic::Error) << "unknown target '" << opts.target
+                 << "' (supported: cpu, cuda)";
     return 1;
   }
   static const char *kCpuEmits[] = {"artifact", "tessera", "spmd", "linalg",
@@ -587,23 +696,23 @@ int compile(const CompileOptions &opts) {
                                      "gpu",      "ptx"};
   if (cuda ? !llvm::is_contained(kCudaEmits, opts.emit)
            : !llvm::is_contained(kCpuEmits, opts.emit)) {
-    llvm::errs() << "tessera-compile: error: --emit=" << opts.emit
+    Diag(opts, Diagnostic::Error) << "--emit=" << opts.emit
                  << " is not available for --target=" << opts.target << " ("
                  << (cuda ? "artifact, tessera, spmd, linalg, gpu, ptx"
                           : "artifact, tessera, spmd, linalg, llvm, object, so")
-                 << ")\n";
+                 << ")";
     return 1;
   }
   if (cuda && opts.gpuArch != "sm_80" && opts.gpuArch != "sm_90") {
-    llvm::errs() << "tessera-compile: error: --gpu-arch=" << opts.gpuArch
-                 << " is not supported (sm_80, sm_90)\n";
+    Diag(opts, Diagnostic::Error) << "--gpu-arch=" << opts.gpuArch
+                 << " is not supported (sm_80, sm_90)";
     return 1;
   }
 
   if (opts.precision != "f32" && opts.precision != "bf16" &&
       opts.precision != "f16") {
-    llvm::errs() << "tessera-compile: error: --precision=" << opts.precision
-                 << " is not supported (f32, bf16, f16)\n";
+    Diag(opts, Diagnostic::Error) << "--precision=" << opts.precision
+                 << " is not supported (f32, bf16, f16)";
     return 1;
   }
   // f16 conversions need F16C on the CPU: without it LLVM calls libgcc
@@ -611,31 +720,31 @@ int compile(const CompileOptions &opts) {
   if (!cuda && opts.precision == "f16" &&
       (opts.cpu != "native" ||
        !llvm::sys::getHostCPUFeatures().lookup("f16c"))) {
-    llvm::errs() << "tessera-compile: error: --precision=f16 on the CPU target "
+    Diag(opts, Diagnostic::Error) << "--precision=f16 on the CPU target "
                     "needs --cpu=native on a host with F16C"
                  << (opts.cpu == "native" ? ", which this host lacks" : "")
-                 << " (use bf16)\n";
+                 << " (use bf16)";
     return 1;
   }
 
   const DeriveOptions &derive = opts.derive;
   if (!derive.costModel.empty() && derive.costModel != "cpu" &&
       derive.costModel != "cuda") {
-    llvm::errs() << "tessera-compile: error: --derive-cost-model="
-                 << derive.costModel << " is not supported (cpu, cuda)\n";
+    Diag(opts, Diagnostic::Error) << "--derive-cost-model="
+                 << derive.costModel << " is not supported (cpu, cuda)";
     return 1;
   }
 
   const TrainOptions &train = opts.train;
   if (train.loss != "mse" && train.loss != "cross-entropy") {
-    llvm::errs() << "tessera-compile: error: --loss=" << train.loss
-                 << " is not supported (mse, cross-entropy)\n";
+    Diag(opts, Diagnostic::Error) << "--loss=" << train.loss
+                 << " is not supported (mse, cross-entropy)";
     return 1;
   }
   if (train.optimizer != "sgd" && train.optimizer != "adam" &&
       train.optimizer != "none") {
-    llvm::errs() << "tessera-compile: error: --optimizer=" << train.optimizer
-                 << " is not supported (sgd, adam, none)\n";
+    Diag(opts, Diagnostic::Error) << "--optimizer=" << train.optimizer
+                 << " is not supported (sgd, adam, none)";
     return 1;
   }
   const RematOptions &remat = opts.remat;
@@ -643,36 +752,36 @@ int compile(const CompileOptions &opts) {
     int64_t bytes;
     double percent;
     if (!parseMemoryBudget(remat.budget, bytes, percent)) {
-      llvm::errs() << "tessera-compile: error: --memory-budget='"
+      Diag(opts, Diagnostic::Error) << "--memory-budget='"
                    << remat.budget
                    << "' is not a size (bytes, or with K/M/G) or a "
-                      "percentage of the no-remat peak (e.g. 80%)\n";
+                      "percentage of the no-remat peak (e.g. 80%)";
       return 1;
     }
     remat::Method m;
     if (!remat::parseMethod(remat.method, m)) {
-      llvm::errs() << "tessera-compile: error: --remat-method="
+      Diag(opts, Diagnostic::Error) << "--remat-method="
                    << remat.method
                    << " is not supported (moccasin, greedy, greedy-restarts, "
-                      "chen-sqrt-n, checkmate-milp)\n";
+                      "chen-sqrt-n, checkmate-milp)";
       return 1;
     }
   }
   if (opts.mesh.empty() && opts.stageMeshes.empty() &&
       (opts.emit == "spmd" || !opts.shardSpec.empty() ||
        !opts.shardReport.empty())) {
-    llvm::errs() << "tessera-compile: error: --emit=spmd, --shard-spec and "
-                    "--shard-report need --mesh (or --stage-mesh)\n";
+    Diag(opts, Diagnostic::Error) << "--emit=spmd, --shard-spec and "
+                    "--shard-report need --mesh (or --stage-mesh)";
     return 1;
   }
   if (opts.pipelineStages < 1 || opts.pipelineStages > 64) {
-    llvm::errs() << "tessera-compile: error: --pipeline-stages="
-                 << opts.pipelineStages << " is out of range (1-64)\n";
+    Diag(opts, Diagnostic::Error) << "--pipeline-stages="
+                 << opts.pipelineStages << " is out of range (1-64)";
     return 1;
   }
   if (opts.pipelineStages == 1 && !opts.stageMeshes.empty()) {
-    llvm::errs() << "tessera-compile: error: --stage-mesh needs "
-                    "--pipeline-stages\n";
+    Diag(opts, Diagnostic::Error) << "--stage-mesh needs "
+                    "--pipeline-stages";
     return 1;
   }
   if (opts.pipelineStages > 1) {
@@ -691,8 +800,7 @@ int compile(const CompileOptions &opts) {
     else if (!opts.remat.budget.empty())
       why = "--memory-budget applies to whole programs";
     if (why) {
-      llvm::errs() << "tessera-compile: error: --pipeline-stages: " << why
-                   << "\n";
+      Diag(opts, Diagnostic::Error) << "--pipeline-stages: " << why;
       return 1;
     }
   }
@@ -704,55 +812,73 @@ int compile(const CompileOptions &opts) {
         std::pair{"--memory-plot", &opts.memoryPlot},
         std::pair{"--remat-dump-graph", &opts.remat.dumpGraph}})
     if (path->find_first_of(" {},=\"") != std::string::npos) {
-      llvm::errs() << "tessera-compile: error: " << flag << " path '" << *path
+      Diag(opts, Diagnostic::Error) << flag << " path '" << *path
                    << "' must not contain spaces, braces, commas, '=' or "
-                      "quotes\n";
+                      "quotes";
       return 1;
     }
   if (cuda && !opts.mesh.empty() && opts.emit != "spmd" &&
       opts.emit != "tessera") {
-    llvm::errs() << "tessera-compile: error: --mesh: partitioned programs run "
+    Diag(opts, Diagnostic::Error) << "--mesh: partitioned programs run "
                     "on the CPU target (collectives through MPI); the cuda "
                     "target has no NCCL runtime yet (--emit=spmd writes the "
-                    "SPMD program)\n";
+                    "SPMD program)";
     return 1;
   }
   if (cuda && (!opts.memoryReport.empty() || !opts.memoryPlot.empty())) {
-    llvm::errs() << "tessera-compile: error: --memory-report and "
+    Diag(opts, Diagnostic::Error) << "--memory-report and "
                     "--memory-plot describe the CPU target's arena plan; the "
                     "cuda target prints its own plan with its progress "
-                    "lines\n";
+                    "lines";
     return 1;
   }
 
   // 1. Import.
   OwningOpRef<ModuleOp> module;
-  bool isMlir = StringRef(opts.inputPath).ends_with(".mlir");
+  const std::string format =
+      !opts.inputFormat.empty()                      ? opts.inputFormat
+      : StringRef(opts.inputPath).ends_with(".mlir") ? "mlir"
+                                                     : "onnx";
+  if (format != "onnx" && format != "mlir") {
+    Diag(opts, Diagnostic::Error) << "unknown input format '" << format
+                                  << "' (onnx, mlir)";
+    return 1;
+  }
+  const bool isMlir = format == "mlir";
   onnx_import::OpStats stats;
   module = timer.step("import", [&]() -> OwningOpRef<ModuleOp> {
     if (isMlir) {
-      std::string err;
-      auto file = openInputFile(opts.inputPath, &err);
-      if (!file) {
-        llvm::errs() << "tessera-compile: error: " << err << "\n";
-        return nullptr;
+      std::unique_ptr<llvm::MemoryBuffer> file;
+      if (opts.inputFromBuffer) {
+        file = llvm::MemoryBuffer::getMemBufferCopy(opts.inputBuffer,
+                                                    opts.inputPath);
+      } else {
+        std::string err;
+        if (!(file = openInputFile(opts.inputPath, &err))) {
+          Diag(opts, Diagnostic::Error) << err;
+          return nullptr;
+        }
       }
       sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
       return parseSourceFile<ModuleOp>(sourceMgr, &ctx);
     }
     onnx_import::ImportOptions io;
     io.inputShapes = opts.inputShapes;
+    if (opts.inputFromBuffer)
+      return onnx_import::importOnnxBytes(&ctx, opts.inputBuffer.data(),
+                                          opts.inputBuffer.size(),
+                                          opts.inputPath, "", io, &stats);
     return onnx_import::importOnnxFile(&ctx, opts.inputPath, io, &stats);
   });
   if (opts.opStats == "json" && !isMlir)
     llvm::outs() << stats.toJson();
   if (!module) {
-    llvm::errs() << "tessera-compile: error: could not import '"
-                 << opts.inputPath << "'\n";
+    Diag(opts, Diagnostic::Error) << "could not import '"
+                 << opts.inputPath << "'";
     return 1;
   }
   if (opts.emit == "tessera")
-    return writeText(opts.outputPath, printModule(*module)) ? 0 : 1;
+    return writeText(opts, opts.outputPath, printModule(*module)) ? 0 : 1;
 
   // 2. The registered pipeline of the target, stage by stage.
   CPUPipelineOptions po;
@@ -802,20 +928,21 @@ int lowerFrom(MLIRContext &ctx, OwningOpRef<ModuleOp> &module,
     pm.enableVerifier(true);
     std::string err;
     if (!addPipelineText(pm, stage.text, err)) {
-      llvm::errs() << "tessera-compile: internal error: pipeline " << stage.name
-                   << ": " << err << "\n";
+      Diag(opts, Diagnostic::Error) << "internal error: pipeline " << stage.name
+                   << ": " << err;
       return 1;
     }
     bool ok = timer.step(stage.name.c_str(), [&] {
       return succeeded(pm.run(*module));
     });
     if (!ok) {
-      llvm::errs() << "tessera-compile: error: stage '" << stage.name
-                   << "' failed.\n  Reproduce with: tessera-compile "
-                   << opts.inputPath << " --emit="
-                   << (stageIndex <= 2 ? "tessera" : "linalg")
-                   << " -o in.mlir && tessera-opt in.mlir "
-                      "--pass-pipeline='builtin.module(";
+      std::string msg;
+      llvm::raw_string_ostream os(msg);
+      os << "stage '" << stage.name
+         << "' failed.\n  Reproduce with: tessera-compile " << opts.inputPath
+         << " --emit=" << (stageIndex <= 2 ? "tessera" : "linalg")
+         << " -o in.mlir && tessera-opt in.mlir "
+            "--pass-pipeline='builtin.module(";
       // Name the stages up to and including the failing one.
       bool first = true;
       int i = 0;
@@ -823,7 +950,7 @@ int lowerFrom(MLIRContext &ctx, OwningOpRef<ModuleOp> &module,
         ++i;
         if (i < (stageIndex <= 2 ? 1 : 3) || i > stageIndex)
           continue;
-        llvm::errs() << (first ? "" : ",") << s.name;
+        os << (first ? "" : ",") << s.name;
         std::string stageOpts;
         if (opts.precision != "f32")
           stageOpts += " precision=" + opts.precision;
@@ -834,17 +961,18 @@ int lowerFrom(MLIRContext &ctx, OwningOpRef<ModuleOp> &module,
         if (!remat.budget.empty())
           stageOpts += " " + remat.pipelineOptionText();
         if (!stageOpts.empty())
-          llvm::errs() << "{" << StringRef(stageOpts).drop_front() << "}";
+          os << "{" << StringRef(stageOpts).drop_front() << "}";
         first = false;
       }
-      llvm::errs() << ")' --mlir-print-ir-after-failure\n";
+      os << ")' --mlir-print-ir-after-failure";
+      Diag(opts, Diagnostic::Error) << msg;
       return 1;
     }
     if (!opts.dumpDir.empty()) {
       llvm::sys::fs::create_directories(opts.dumpDir);
       std::string p = opts.dumpDir + "/" + std::to_string(stageIndex) + "-" +
                       stage.name + ".mlir";
-      writeText(p, printModule(*module, /*elideLarge=*/true));
+      writeText(opts, p, printModule(*module, /*elideLarge=*/true));
     }
     if (stage.name == "tessera-cpu-bufferize") {
       auto fn = module->lookupSymbol<func::FuncOp>("main");
@@ -857,25 +985,25 @@ int lowerFrom(MLIRContext &ctx, OwningOpRef<ModuleOp> &module,
           manifest.json["arena_bytes"] = arena;
         }
         if (opts.verbose)
-          llvm::errs() << "[tessera-compile] memory plan: arena " << arena
+          Diag(opts, Diagnostic::Remark) << "memory plan: arena " << arena
                        << " bytes (live peak "
                        << cast<IntegerAttr>(plan.get("live_peak")).getInt()
                        << "), "
                        << cast<IntegerAttr>(plan.get("buffers")).getInt()
-                       << " buffers\n";
+                       << " buffers";
         // The remat model counts tessera-level tensors; what lowering adds
         // (padded copies, pooling-gradient windows) it does not see.
         auto summary = fn->getAttrOfType<DictionaryAttr>("tessera.remat_summary");
         if (auto budget = summary ? dyn_cast_or_null<IntegerAttr>(summary.get("budget"))
                                   : IntegerAttr())
           if (arena > budget.getInt())
-            llvm::errs() << "tessera-compile: warning: the planned arena ("
+            Diag(opts, Diagnostic::Warning) << "the planned arena ("
                          << arena << " bytes) is above the memory budget ("
                          << budget.getInt()
                          << " bytes): the remat model counts tessera-level "
                             "tensors, not the temporaries lowering adds "
                             "(padded copies, pooling-gradient windows); see "
-                            "docs/training.md, 'Budget semantics'\n";
+                            "docs/training.md, 'Budget semantics'";
       }
     }
     if (stage.name == "tessera-graph-cleanup" && !opts.mesh.empty())
@@ -884,17 +1012,17 @@ int lowerFrom(MLIRContext &ctx, OwningOpRef<ModuleOp> &module,
     if (stage.name == "tessera-lower-to-linalg") {
       std::string merr;
       if (!buildManifest(*module, opts, manifest, merr)) {
-        llvm::errs() << "tessera-compile: error: " << merr << "\n";
+        Diag(opts, Diagnostic::Error) << merr;
         return 1;
       }
       if (opts.emit == "linalg")
-        return writeText(opts.outputPath, printModule(*module)) ? 0 : 1;
+        return writeText(opts, opts.outputPath, printModule(*module)) ? 0 : 1;
     }
   }
   if (cuda)
     return finishCuda(*module, opts, manifest, timer);
   if (opts.emit == "llvm")
-    return writeText(opts.outputPath, printModule(*module)) ? 0 : 1;
+    return writeText(opts, opts.outputPath, printModule(*module)) ? 0 : 1;
 
   // 3. Code generation.
   cpu::CodegenOptions co;
@@ -905,32 +1033,32 @@ int lowerFrom(MLIRContext &ctx, OwningOpRef<ModuleOp> &module,
   if (!timer.step("llvm codegen", [&] {
         return cpu::emitObject(*module, co, object, resolvedCpu, err);
       })) {
-    llvm::errs() << "tessera-compile: error: " << err << "\n";
+    Diag(opts, Diagnostic::Error) << err;
     return 1;
   }
   if (opts.emit == "object")
-    return writeText(opts.outputPath, std::string(object.begin(), object.end()))
+    return writeText(opts, opts.outputPath, std::string(object.begin(), object.end()))
                ? 0
                : 1;
   if (!timer.step("link", [&] { return cpu::linkSharedObject(object, so, err); })) {
-    llvm::errs() << "tessera-compile: error: " << err << "\n";
+    Diag(opts, Diagnostic::Error) << err;
     return 1;
   }
   if (opts.emit == "so")
-    return writeText(opts.outputPath, std::string(so.begin(), so.end())) ? 0 : 1;
+    return writeText(opts, opts.outputPath, std::string(so.begin(), so.end())) ? 0 : 1;
 
   // 4. The artifact.
   manifest.json["cpu"] = resolvedCpu;
   std::string bytes;
-  if (!writeArtifactFile(opts.outputPath, manifest,
+  if (!writeArtifactFile(opts, opts.outputPath, manifest,
                          {{TSR_SECTION_HOST_CODE, std::string(so.begin(), so.end())}},
                          bytes))
     return 1;
   if (opts.verbose)
-    llvm::errs() << "[tessera-compile] wrote " << opts.outputPath << " ("
+    Diag(opts, Diagnostic::Remark) << "wrote " << opts.outputPath << " ("
                  << bytes.size() << " bytes, code " << so.size()
                  << " bytes) in " << llvm::format("%.2f", timer.total)
-                 << " s\n";
+                 << " s";
   return 0;
 }
 
@@ -944,8 +1072,8 @@ int compilePipeline(MLIRContext &ctx, OwningOpRef<ModuleOp> &module,
   const int64_t n = opts.pipelineStages;
   const std::string dir = opts.outputPath;
   if (std::error_code ec = llvm::sys::fs::create_directories(dir)) {
-    llvm::errs() << "tessera-compile: error: cannot create the pipeline "
-                    "directory '" << dir << "': " << ec.message() << "\n";
+    Diag(opts, Diagnostic::Error) << "cannot create the pipeline "
+                    "directory '" << dir << "': " << ec.message();
     return 1;
   }
   auto signature = [](func::FuncOp fn, std::string &err) {
@@ -968,19 +1096,19 @@ int compilePipeline(MLIRContext &ctx, OwningOpRef<ModuleOp> &module,
     PassManager pm(&ctx);
     pm.enableVerifier(true);
     if (!addPipelineText(pm, stages.front().text, err)) {
-      llvm::errs() << "tessera-compile: internal error: " << err << "\n";
+      Diag(opts, Diagnostic::Error) << "internal error: " << err;
       return 1;
     }
     if (!timer.step(stages.front().name.c_str(),
                     [&] { return succeeded(pm.run(*module)); })) {
-      llvm::errs() << "tessera-compile: error: stage '" << stages.front().name
-                   << "' failed\n";
+      Diag(opts, Diagnostic::Error) << "stage '" << stages.front().name
+                   << "' failed";
       return 1;
     }
   }
   auto whole = module->lookupSymbol<func::FuncOp>("main");
   if (!whole) {
-    llvm::errs() << "tessera-compile: error: the module has no @main\n";
+    Diag(opts, Diagnostic::Error) << "the module has no @main";
     return 1;
   }
   auto [modelIns, modelOuts] = signature(whole, err);
@@ -998,13 +1126,13 @@ int compilePipeline(MLIRContext &ctx, OwningOpRef<ModuleOp> &module,
                          "tessera-pipeline-split{stages=" + std::to_string(n) +
                              " stage=" + std::to_string(k) + " target=cpu}",
                          err)) {
-      llvm::errs() << "tessera-compile: internal error: " << err << "\n";
+      Diag(opts, Diagnostic::Error) << "internal error: " << err;
       return 1;
     }
     if (!timer.step("tessera-pipeline-split",
                     [&] { return succeeded(pm.run(*stageModule)); })) {
-      llvm::errs() << "tessera-compile: error: cutting stage " << k
-                   << " failed\n";
+      Diag(opts, Diagnostic::Error) << "cutting stage " << k
+                   << " failed";
       return 1;
     }
     auto fn = stageModule->lookupSymbol<func::FuncOp>("main");
@@ -1016,8 +1144,7 @@ int compilePipeline(MLIRContext &ctx, OwningOpRef<ModuleOp> &module,
             ? cast<FloatAttr>(secs[k]).getValueAsDouble()
             : 0.0;
     if (!err.empty()) {
-      llvm::errs() << "tessera-compile: error: stage " << k << ": " << err
-                   << "\n";
+      Diag(opts, Diagnostic::Error) << "stage " << k << ": " << err;
       return 1;
     }
     CompileOptions so = opts;
@@ -1031,8 +1158,8 @@ int compilePipeline(MLIRContext &ctx, OwningOpRef<ModuleOp> &module,
     so.outputPath = dir + "/stage" + std::to_string(k) + ".tsr";
     so.pipelineStages = 1;
     if (opts.verbose)
-      llvm::errs() << "[tessera-compile] pipeline stage " << k << " of " << n
-                   << (so.mesh.empty() ? "" : " on mesh " + so.mesh) << "\n";
+      Diag(opts, Diagnostic::Remark) << "pipeline stage " << k << " of " << n
+                   << (so.mesh.empty() ? "" : " on mesh " + so.mesh);
     if (!so.mesh.empty())
       if (int rc = shardModule(ctx, stageModule, so, timer); rc >= 0)
         return rc;
@@ -1053,23 +1180,22 @@ int compilePipeline(MLIRContext &ctx, OwningOpRef<ModuleOp> &module,
          {"estimated_seconds", seconds}});
   }
   if (!opts.shardSpec.empty()) {
-    std::ifstream in(opts.shardSpec);
-    nlohmann::json spec = nlohmann::json::parse(in, nullptr, false);
-    if (spec.is_object())
+    nlohmann::json spec;
+    if (readShardSpec(opts.shardSpec, spec, err))
       for (auto &[name, v] : spec.items())
         if (!specNames.count(name)) {
-          llvm::errs() << "tessera-compile: error: --shard-spec: no sharded "
+          Diag(opts, Diagnostic::Error) << "--shard-spec: no sharded "
                           "stage has an input or weight named '"
-                       << name << "'\n";
+                       << name << "'";
           return 1;
         }
   }
-  if (!writeText(dir + "/pipeline.json", pipe.dump(2) + "\n"))
+  if (!writeText(opts, dir + "/pipeline.json", pipe.dump(2) + "\n"))
     return 1;
   if (opts.verbose)
-    llvm::errs() << "[tessera-compile] wrote " << dir << "/pipeline.json ("
+    Diag(opts, Diagnostic::Remark) << "wrote " << dir << "/pipeline.json ("
                  << n << " stages) in " << llvm::format("%.2f", timer.total)
-                 << " s\n";
+                 << " s";
   return 0;
 }
 

@@ -18,9 +18,34 @@
 
 namespace tessera {
 
+/// One message of a compilation: errors, warnings and notes, and remarks
+/// (progress and timing lines, given when `verbose`). `file` is empty when
+/// the message has no source location; line and column count from 1.
+struct Diagnostic {
+  enum Severity { Error, Warning, Note, Remark } severity = Error;
+  std::string message;
+  std::string file;
+  unsigned line = 0, column = 0;
+};
+using DiagnosticHandler = std::function<void(const Diagnostic &)>;
+
+/// tessera-compile's rendering of a diagnostic (one or more lines, with a
+/// trailing newline): "FILE:LINE:COL: error: MSG", "tessera-compile:
+/// warning: MSG", "[tessera-compile] MSG" for remarks.
+std::string formatDiagnostic(const Diagnostic &d);
+
 struct CompileOptions {
   std::string inputPath;  ///< .onnx model (or .mlir in the tessera dialect)
+  /// When `inputFromBuffer`: the model's bytes; inputPath only names it in
+  /// messages. inputFormat is "onnx" or "mlir" ("": by inputPath's suffix).
+  bool inputFromBuffer = false;
+  std::string inputBuffer, inputFormat;
   std::string outputPath; ///< artifact or IR output ("-" = stdout for IR)
+  /// When set, the main output (artifact, or the IR/object --emit asks
+  /// for) is stored here instead of written to outputPath.
+  std::string *outputBuffer = nullptr;
+  /// Receives every diagnostic; unset: formatDiagnostic on stderr.
+  DiagnosticHandler diagnostics;
   std::string target = "cpu";
   std::string cpu = "native";
   std::string gpuArch = "sm_90"; ///< --target=cuda: sm_80 or sm_90
@@ -31,7 +56,7 @@ struct CompileOptions {
   /// host program after the pipeline) and "ptx".
   std::string emit = "artifact";
   std::map<std::string, std::vector<int64_t>> inputShapes;
-  std::string opStats; ///< "" or "json": print the ONNX op histogram
+  std::string opStats; ///< "" or "json": print the ONNX op histogram (stdout)
   int64_t minWeightElements = 16;
   bool fuseElementwise = true;
   /// Storage precision: "f32" (default), "bf16" or "f16"; arithmetic and
@@ -62,9 +87,9 @@ struct CompileOptions {
   std::string dumpDir; ///< if set, IR after each stage is written there
 };
 
-/// Runs the whole compilation. Diagnostics are printed on stderr with
-/// locations; returns 0 on success, non-zero otherwise. Nothing is written
-/// to outputPath unless compilation succeeds.
+/// Runs the whole compilation. Diagnostics go to options.diagnostics (or
+/// stderr) with locations; returns 0 on success, non-zero otherwise. Nothing
+/// is written to outputPath unless compilation succeeds.
 int compile(const CompileOptions &options);
 
 /// Parses "name=1x3x224x224" into `shapes`. Returns false with `error` set.

@@ -1,5 +1,5 @@
 //===- tessera-compile.cpp - ahead-of-time model compiler -----------------===//
-#include "lib/Compiler/Compiler.h"
+#include "tessera/Compiler.h"
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
@@ -133,6 +133,84 @@ static cl::opt<std::string> dumpDir("dump-ir-dir",
     cl::desc("Write the IR after each pipeline stage into this directory"),
     cl::cat(cat));
 
+/// Passes every option given on the command line to the C API by its name.
+static tsc_error *setOptions(tsc_options *o) {
+  auto set = [&](const char *name, const std::string &v) {
+    return tsc_options_set(o, name, v.c_str());
+  };
+  tsc_error *e = set("verbose", quiet ? "0" : "1");
+  auto given = [](const cl::Option &opt) { return opt.getNumOccurrences() > 0; };
+  auto text = [&](const char *name, const cl::opt<std::string> &v) {
+    if (!e && given(v))
+      e = set(name, v);
+  };
+  auto flag = [&](const char *name, const cl::opt<bool> &v) {
+    if (!e && given(v))
+      e = set(name, v ? "1" : "0");
+  };
+  auto num = [&](const char *name, const auto &v) {
+    if (!e && given(v)) {
+      std::string s;
+      llvm::raw_string_ostream os(s);
+      os << v.getValue();
+      e = set(name, s);
+    }
+  };
+  auto list = [&](const char *name, const cl::list<std::string> &v) {
+    for (const std::string &x : v)
+      if (!e)
+        e = set(name, x);
+  };
+  // ValueOptional report flags: given without a value, they mean stdout.
+  auto report = [&](const char *name, const cl::opt<std::string> &v) {
+    if (!e && given(v))
+      e = set(name, v.empty() ? std::string("-") : std::string(v));
+  };
+  text("target", target);
+  text("gpu-arch", gpuArch);
+  flag("no-library-calls", noLibrary);
+  text("precision", precision);
+  text("cpu", cpu);
+  num("opt-level", optLevel);
+  text("emit", emit);
+  list("input-shape", inputShape);
+  text("op-stats", opStats);
+  num("min-weight-elements", minWeight);
+  flag("no-fuse", noFuse);
+  flag("derive", derive);
+  num("derive-max-depth", deriveMaxDepth);
+  num("derive-time-budget", deriveTimeBudget);
+  text("derive-cost-model", deriveCostModel);
+  if (!e && given(deriveReport))
+    e = set("derive-report", deriveReport == "json" ? std::string("-")
+                                                    : std::string(deriveReport));
+  flag("train", trainStep);
+  text("loss", lossKind);
+  text("optimizer", optimizerKind);
+  num("lr", learningRate);
+  flag("emit-gradients", emitGradients);
+  text("memory-budget", memoryBudget);
+  text("remat-method", rematMethod);
+  num("remat-time-limit", rematTimeLimit);
+  text("remat-dump-graph", rematDumpGraph);
+  report("memory-report", memoryReport);
+  text("memory-plot", memoryPlot);
+  text("mesh", meshSpec);
+  text("shard-spec", shardSpec);
+  report("shard-report", shardReport);
+  num("pipeline-stages", pipelineStages);
+  list("stage-mesh", stageMesh);
+  text("dump-ir-dir", dumpDir);
+  return e;
+}
+
+static void printDiagnostic(const tsc_diagnostic *d, void *) {
+  if (char *line = tsc_diagnostic_format(d)) {
+    llvm::errs() << line;
+    tsc_string_free(line);
+  }
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM y(argc, argv);
   cl::HideUnrelatedOptions(cat);
@@ -142,85 +220,40 @@ int main(int argc, char **argv) {
       "  tessera-compile model.onnx -o model.tsr\n"
       "compiles an ONNX model into one artifact (code, weights, manifest)\n"
       "that tessera-run executes. Every stage is a registered pipeline that\n"
-      "tessera-opt can run on its own (see docs/architecture.md).\n");
+      "tessera-opt can run on its own (see docs/architecture.md). The same\n"
+      "compiler is a C library (tessera/Compiler.h, docs/embedding.md).\n");
   if (listOps) {
-    llvm::outs() << tessera::supportedOpsMarkdown();
+    llvm::outs() << tsc_supported_ops();
     return 0;
   }
   if (input.empty()) {
     llvm::errs() << "tessera-compile: error: no input model (see --help)\n";
     return 1;
   }
-  tessera::CompileOptions o;
-  o.inputPath = input;
-  o.emit = emit;
-  if (output.empty())
-    o.outputPath = o.emit == "artifact" ? "model.tsr" : "-";
-  else
-    o.outputPath = output;
-  o.target = target;
-  o.cpu = cpu;
-  o.gpuArch = gpuArch;
-  o.gpuLibraryCalls = !noLibrary;
-  o.optLevel = optLevel;
-  o.opStats = opStats;
-  if (!o.opStats.empty() && o.opStats != "json") {
-    llvm::errs() << "tessera-compile: error: --op-stats supports only 'json'\n";
-    return 1;
+  std::string out = output;
+  if (out.empty())
+    out = emit == "artifact" ? "model.tsr" : "-";
+
+  tsc_options *options = nullptr;
+  tsc_session *session = nullptr;
+  tsc_error *e = tsc_options_create(&options);
+  if (!e)
+    e = setOptions(options);
+  if (!e)
+    e = tsc_session_create(options, &session);
+  tsc_options_free(options);
+  bool reported = false;
+  if (!e) {
+    tsc_session_set_diagnostic_handler(session, printDiagnostic, nullptr);
+    e = tsc_compile_file_to_path(session, input.c_str(), out.c_str());
+    // A failed compile's errors reached the handler already.
+    reported = tsc_error_code(e) == TSC_ERR_COMPILE;
   }
-  o.minWeightElements = minWeight;
-  o.fuseElementwise = !noFuse;
-  o.precision = precision;
-  o.derive.enabled = derive;
-  o.derive.maxDepth = deriveMaxDepth;
-  o.derive.timeBudget = deriveTimeBudget;
-  o.derive.costModel = deriveCostModel;
-  o.derive.report = deriveReport == "json" ? std::string("-") : deriveReport;
-  if (!derive && (!deriveReport.empty() || !deriveCostModel.empty())) {
-    llvm::errs() << "tessera-compile: error: --derive-report and "
-                    "--derive-cost-model need --derive\n";
-    return 1;
-  }
-  if (!trainStep && (lossKind.getNumOccurrences() ||
-                     optimizerKind.getNumOccurrences() ||
-                     learningRate.getNumOccurrences() || emitGradients)) {
-    llvm::errs() << "tessera-compile: error: --loss, --optimizer, --lr and "
-                    "--emit-gradients need --train\n";
-    return 1;
-  }
-  o.train.enabled = trainStep;
-  o.train.loss = lossKind;
-  o.train.optimizer = optimizerKind;
-  o.train.lr = learningRate;
-  o.train.emitGradients = emitGradients;
-  if (memoryBudget.empty() && (rematMethod.getNumOccurrences() ||
-                               rematTimeLimit.getNumOccurrences())) {
-    llvm::errs() << "tessera-compile: error: --remat-method and "
-                    "--remat-time-limit need --memory-budget\n";
-    return 1;
-  }
-  o.remat.budget = memoryBudget;
-  o.remat.method = rematMethod;
-  o.remat.timeLimit = rematTimeLimit;
-  o.remat.report = !quiet && !memoryBudget.empty();
-  o.remat.dumpGraph = rematDumpGraph;
-  if (memoryReport.getNumOccurrences())
-    o.memoryReport = memoryReport.empty() ? std::string("-") : memoryReport;
-  o.memoryPlot = memoryPlot;
-  o.mesh = meshSpec;
-  o.shardSpec = shardSpec;
-  o.pipelineStages = pipelineStages;
-  o.stageMeshes.assign(stageMesh.begin(), stageMesh.end());
-  if (shardReport.getNumOccurrences())
-    o.shardReport = shardReport.empty() ? std::string("-") : shardReport;
-  o.verbose = !quiet;
-  o.dumpDir = dumpDir;
-  for (const std::string &s : inputShape) {
-    std::string err;
-    if (!tessera::parseInputShape(s, o.inputShapes, err)) {
-      llvm::errs() << "tessera-compile: error: --input-shape: " << err << "\n";
-      return 1;
-    }
-  }
-  return tessera::compile(o);
+  tsc_session_free(session);
+  if (!e)
+    return 0;
+  if (!reported)
+    llvm::errs() << "tessera-compile: error: " << tsc_error_message(e) << "\n";
+  tsc_error_free(e);
+  return 1;
 }
