@@ -1,7 +1,15 @@
-# Fails unless every symbol libtessera_runtime.so defines dynamically is part
-# of the C API (tsr_*).  cmake -DNM=nm -DLIB=libtessera_runtime.so -P ...
+# Fails unless every symbol a Tessera library defines dynamically is part of
+# its C API: tsr_* for libtessera_runtime.so (default), tsc_* for
+# libtessera_compiler.so (-DPREFIX=tsc_ -DMIN=20).
+#   cmake -DNM=nm -DLIB=libtessera_runtime.so [-DPREFIX=..] [-DMIN=..] -P ...
 if(NOT NM)
   set(NM nm)
+endif()
+if(NOT PREFIX)
+  set(PREFIX tsr_)
+endif()
+if(NOT MIN)
+  set(MIN 30)
 endif()
 execute_process(COMMAND ${NM} -D --defined-only "${LIB}"
                 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
@@ -15,7 +23,7 @@ foreach(line IN LISTS lines)
   if(line MATCHES "^[0-9a-fA-F]* *[A-Za-z] ([^ ]+)$")
     set(sym "${CMAKE_MATCH_1}")
     string(REGEX REPLACE "@.*$" "" sym "${sym}")
-    if(sym MATCHES "^tsr_")
+    if(sym MATCHES "^${PREFIX}")
       math(EXPR api "${api} + 1")
     elseif(NOT sym MATCHES "^(TSR_RUNTIME|_init|_fini)$")
       list(APPEND bad "${sym}")
@@ -25,7 +33,7 @@ endforeach()
 if(bad)
   message(FATAL_ERROR "symbols exported besides the C API: ${bad}")
 endif()
-if(api LESS 30)
-  message(FATAL_ERROR "only ${api} tsr_* symbols exported; expected the whole API")
+if(api LESS MIN)
+  message(FATAL_ERROR "only ${api} ${PREFIX}* symbols exported; expected the whole API")
 endif()
-message("${api} tsr_* symbols exported, nothing else")
+message("${api} ${PREFIX}* symbols exported, nothing else")
