@@ -50,6 +50,9 @@ struct tsr_model {
   Entry entry = nullptr;
   std::vector<void *> weightData; // one per manifest weight, 64-byte aligned
   std::unique_ptr<tessera::runtime::CudaExecutor> cuda; // target "cuda"
+  /// Serializes runs of a CUDA model: they share its device buffers,
+  /// stream and captured graph.
+  std::mutex cudaMutex;
   /// tsr_model_measure_arena: fill the arena with a canary before each run
   /// and record the highest byte the run wrote.
   std::atomic<bool> measureArena{false};

@@ -189,6 +189,7 @@ extern "C" tsr_error *tsr_model_run(tsr_model *model, const tsr_tensor *inputs,
       return makeError(problems.code, std::move(problems.text));
 
     if (art.target == "cuda") {
+      std::lock_guard<std::mutex> lock(model->cudaMutex);
       Error err;
       if (!model->cuda &&
           !(model->cuda = CudaExecutor::create(art, model->bytes.get(),

@@ -18,7 +18,9 @@
  *    you would trust as native code. Everything else in the file is fully
  *    validated first; malformed files give an error, never a crash.
  *  - A model may be run from several threads at once as long as the calls
- *    do not share output buffers.
+ *    do not share output buffers. CPU runs proceed in parallel (each has its
+ *    own scratch arena) and read and write the caller's buffers directly;
+ *    runs of one CUDA model are serialized (shared device buffers).
  *
  * Minimal use:
  *
