@@ -72,6 +72,11 @@ struct Driver {
   CUresult (*cuEventElapsedTime)(float *, CUevent, CUevent);
   CUresult (*cuEventDestroy)(CUevent);
   bool hasEvents = false;
+  // Runs on a caller's stream (tsr_run_options).
+  CUresult (*cuMemcpyHtoDAsync)(CUdeviceptr, const void *, size_t, CUstream);
+  CUresult (*cuMemcpyDtoHAsync)(void *, CUdeviceptr, size_t, CUstream);
+  CUresult (*cuStreamWaitEvent)(CUstream, CUevent, unsigned);
+  bool hasStreams = false;
 };
 
 struct Cublas {
@@ -180,6 +185,10 @@ std::string loadDriverTable(Driver &d) {
                 (sym(d.lib, "cuEventElapsedTime_v2", d.cuEventElapsedTime) ||
                  sym(d.lib, "cuEventElapsedTime", d.cuEventElapsedTime)) &&
                 sym(d.lib, "cuEventDestroy_v2", d.cuEventDestroy);
+  d.hasStreams = d.hasEvents &&
+                 sym(d.lib, "cuMemcpyHtoDAsync_v2", d.cuMemcpyHtoDAsync) &&
+                 sym(d.lib, "cuMemcpyDtoHAsync_v2", d.cuMemcpyDtoHAsync) &&
+                 sym(d.lib, "cuStreamWaitEvent", d.cuStreamWaitEvent);
   if (!ok)
     return "the CUDA driver (libcuda.so.1) lacks a needed entry point; it is "
            "too old for this runtime";
@@ -221,6 +230,8 @@ public:
     d->cuCtxSetCurrent(ctx);
     if (graphExec)
       d->cuGraphExecDestroy(graphExec);
+    if (done)
+      d->cuEventDestroy(done);
     if (blas && handle)
       blas->destroy(handle);
     for (CUdeviceptr p : allocations)
@@ -325,6 +336,7 @@ public:
           return false;
         if (blas->create(&handle) != 0 || blas->setStream(handle, stream) != 0)
           return deviceError(err, "cublasCreate/cublasSetStream failed");
+        lastBlasStream = stream;
       }
       prepared.push_back(std::move(p));
     }
@@ -337,9 +349,55 @@ public:
   }
 
   bool run(const std::vector<void *> &inputs,
-           const std::vector<void *> &outputs, Error *err) override {
+           const std::vector<void *> &outputs, const RunConfig &cfg,
+           Error *err) override {
     if (!check(d->cuCtxSetCurrent(ctx), "cuCtxSetCurrent", err))
       return false;
+    const bool custom = cfg.stream || cfg.deviceBuffers;
+    if (custom && !d->hasStreams)
+      return deviceError(err, "the CUDA driver lacks cuStreamWaitEvent or the "
+                              "async copies that runs on a caller's stream "
+                              "need");
+    CUstream s = cfg.stream ? static_cast<CUstream>(cfg.stream) : stream;
+    // Device buffers and the arena are the model's: a run starts after the
+    // previous one, whichever stream that ran on, has finished with them.
+    if (done && !check(d->cuStreamWaitEvent(s, done, 0), "cuStreamWaitEvent", err))
+      return false;
+    if (blas && !custom && lastBlasStream != stream) {
+      if (blas->setStream(handle, stream) != 0)
+        return deviceError(err, "cublasSetStream failed");
+      lastBlasStream = stream;
+    }
+    bool ok = custom ? runOn(s, inputs, outputs, cfg, err)
+                     : runOwn(inputs, outputs, err);
+    if (!ok)
+      return false;
+    if (d->hasStreams) {
+      if (!done && !check(d->cuEventCreate(&done, 2 /*disable timing*/),
+                          "cuEventCreate", err))
+        return false;
+      if (!check(d->cuEventRecord(done, s), "cuEventRecord", err))
+        return false;
+    }
+    ++runs;
+    // Host outputs must be complete on return; device ones when asked.
+    if (custom && (cfg.synchronize || !cfg.deviceBuffers))
+      return check(d->cuStreamSynchronize(s), "running the model", err);
+    if (custom)
+      return true;
+    // TESSERA_CUDA_PROFILE=FILE: after the second run (caches warm), time
+    // every step once on its own and write the figures to FILE.
+    if (runs == 2)
+      if (const char *path = std::getenv("TESSERA_CUDA_PROFILE"))
+        return profile(path, err);
+    return true;
+  }
+
+private:
+  /// The default run: host buffers, the model's stream, a CUDA graph after
+  /// the first run.
+  bool runOwn(const std::vector<void *> &inputs,
+              const std::vector<void *> &outputs, Error *err) {
     for (size_t i = 0; i < inputs.size(); ++i)
       if (art->inputs[i].byteSize &&
           !check(d->cuMemcpyHtoD(argPtrs[i], inputs[i], art->inputs[i].byteSize),
@@ -354,7 +412,7 @@ public:
       if (!check(d->cuStreamBeginCapture(stream, kCaptureModeThreadLocal),
                  "cuStreamBeginCapture", err))
         return false;
-      bool ok = enqueue(err);
+      bool ok = enqueue(stream, err);
       CUresult end = d->cuStreamEndCapture(stream, &graph);
       if (!ok || !check(end, "cuStreamEndCapture", err))
         return false;
@@ -363,7 +421,7 @@ public:
       if (!check(inst, "cuGraphInstantiateWithFlags", err) ||
           !check(d->cuGraphLaunch(graphExec, stream), "cuGraphLaunch", err))
         return false;
-    } else if (!enqueue(err)) {
+    } else if (!enqueue(stream, err)) {
       return false;
     }
     if (!check(d->cuStreamSynchronize(stream), "running the model", err))
@@ -375,16 +433,63 @@ public:
                                  art->outputs[i].byteSize),
                  "copying an output from the device", err))
         return false;
-    ++runs;
-    // TESSERA_CUDA_PROFILE=FILE: after the second run (caches warm), time
-    // every step once on its own and write the figures to FILE.
-    if (runs == 2)
-      if (const char *path = std::getenv("TESSERA_CUDA_PROFILE"))
-        return profile(path, err);
     return true;
   }
 
-private:
+  /// A run on stream `s` (the caller's or the model's): steps enqueued
+  /// eagerly; with device buffers the kernels and GEMMs read and write the
+  /// caller's memory directly, else inputs and outputs are copied
+  /// asynchronously on `s`.
+  bool runOn(CUstream s, const std::vector<void *> &inputs,
+             const std::vector<void *> &outputs, const RunConfig &cfg,
+             Error *err) {
+    if (blas) {
+      if (blas->setStream(handle, s) != 0)
+        return deviceError(err, "cublasSetStream failed");
+      lastBlasStream = s;
+    }
+    const size_t outBase = art->inputs.size() + art->weights.size();
+    if (cfg.deviceBuffers) {
+      std::vector<CUdeviceptr> saved = argPtrs;
+      for (size_t i = 0; i < inputs.size(); ++i)
+        argPtrs[i] = reinterpret_cast<CUdeviceptr>(inputs[i]);
+      for (size_t i = 0; i < outputs.size(); ++i)
+        argPtrs[outBase + i] = reinterpret_cast<CUdeviceptr>(outputs[i]);
+      refreshLaunchValues();
+      bool ok = enqueue(s, err);
+      argPtrs = std::move(saved);
+      refreshLaunchValues();
+      return ok;
+    }
+    for (size_t i = 0; i < inputs.size(); ++i)
+      if (art->inputs[i].byteSize &&
+          !check(d->cuMemcpyHtoDAsync(argPtrs[i], inputs[i],
+                                      art->inputs[i].byteSize, s),
+                 "copying an input to the device", err))
+        return false;
+    if (!enqueue(s, err))
+      return false;
+    for (size_t i = 0; i < outputs.size(); ++i)
+      if (art->outputs[i].byteSize &&
+          !check(d->cuMemcpyDtoHAsync(outputs[i], argPtrs[outBase + i],
+                                      art->outputs[i].byteSize, s),
+                 "copying an output from the device", err))
+        return false;
+    return true;
+  }
+
+  /// Kernel parameters hold buffer addresses; recomputed when the argument
+  /// buffers change (cuLaunchKernel copies them at launch).
+  void refreshLaunchValues() {
+    for (size_t i = 0; i < art->gpu.steps.size(); ++i) {
+      const GpuStep &st = art->gpu.steps[i];
+      if (st.op != GpuStep::Launch)
+        continue;
+      for (size_t j = 0; j < st.args.size(); ++j)
+        prepared[i].values[j] = address(st.args[j]);
+    }
+  }
+
   /// Bytes a step touches: the buffers it names, each counted once (for a
   /// GEMM, the A/B/C extents). A lower bound on its memory traffic when it
   /// reads and writes each byte once.
@@ -420,7 +525,7 @@ private:
         return release(), false;
     bool ok = check(d->cuEventRecord(ev[0], stream), "cuEventRecord", err);
     for (size_t i = 0; ok && i < art->gpu.steps.size(); ++i)
-      ok = enqueueStep(i, err) &&
+      ok = enqueueStep(stream, i, err) &&
            check(d->cuEventRecord(ev[i + 1], stream), "cuEventRecord", err);
     ok = ok && check(d->cuEventSynchronize(ev.back()), "profiling the model", err);
     nlohmann::json rows = nlohmann::json::array();
@@ -488,14 +593,14 @@ private:
     return base + r.offset;
   }
 
-  bool enqueue(Error *err) {
+  bool enqueue(CUstream s, Error *err) {
     for (size_t i = 0; i < art->gpu.steps.size(); ++i)
-      if (!enqueueStep(i, err))
+      if (!enqueueStep(s, i, err))
         return false;
     return true;
   }
 
-  bool enqueueStep(size_t i, Error *err) {
+  bool enqueueStep(CUstream stream, size_t i, Error *err) {
     {
       const GpuStep &s = art->gpu.steps[i];
       Prepared &p = prepared[i];
@@ -546,6 +651,8 @@ private:
   CUstream stream = nullptr;
   CUmodule module = nullptr;
   CUgraphExec graphExec = nullptr;
+  CUevent done = nullptr;          ///< recorded at the end of every run
+  CUstream lastBlasStream = nullptr;
   CUdeviceptr arena = 0;
   std::vector<CUdeviceptr> argPtrs, allocations;
   std::vector<Prepared> prepared;

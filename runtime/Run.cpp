@@ -174,11 +174,47 @@ extern "C" uint64_t tsr_model_arena_high_water(const tsr_model *model) {
   return model ? model->arenaHighWater.load() : 0;
 }
 
+extern "C" void tsr_run_options_init(tsr_run_options *options) {
+  if (!options)
+    return;
+  std::memset(options, 0, sizeof *options);
+  options->struct_size = sizeof *options;
+}
+
 extern "C" tsr_error *tsr_model_run(tsr_model *model, const tsr_tensor *inputs,
                                     size_t num_inputs, tsr_tensor *outputs,
                                     size_t num_outputs) {
+  return tsr_model_run_with_options(model, nullptr, inputs, num_inputs,
+                                    outputs, num_outputs);
+}
+
+extern "C" tsr_error *tsr_model_run_with_options(
+    tsr_model *model, const tsr_run_options *options, const tsr_tensor *inputs,
+    size_t num_inputs, tsr_tensor *outputs, size_t num_outputs) {
   if (!model)
     return makeError(TSR_ERR_INVALID_ARGUMENT, "tsr_model_run: model is NULL");
+  RunConfig cfg;
+  if (options) {
+    if (options->struct_size != sizeof(tsr_run_options))
+      return makeError(TSR_ERR_INVALID_ARGUMENT,
+                       "tsr_model_run_with_options: options->struct_size is " +
+                           std::to_string(options->struct_size) + ", expected " +
+                           std::to_string(sizeof(tsr_run_options)) +
+                           " (fill the options with tsr_run_options_init)");
+    if ((options->cuda_stream || options->device_buffers) &&
+        model->artifact.target != "cuda")
+      return makeError(TSR_ERR_INVALID_ARGUMENT,
+                       "tsr_model_run_with_options: cuda_stream and "
+                       "device_buffers apply to cuda artifacts; this model's "
+                       "target is '" + model->artifact.target + "'");
+    if (options->asynchronous && !options->device_buffers)
+      return makeError(TSR_ERR_INVALID_ARGUMENT,
+                       "tsr_model_run_with_options: asynchronous needs "
+                       "device_buffers (host outputs are complete on return)");
+    cfg.stream = options->cuda_stream;
+    cfg.deviceBuffers = options->device_buffers != 0;
+    cfg.synchronize = options->asynchronous == 0;
+  }
   try {
     const ParsedArtifact &art = model->artifact;
     Problems problems;
@@ -195,7 +231,7 @@ extern "C" tsr_error *tsr_model_run(tsr_model *model, const tsr_tensor *inputs,
           !(model->cuda = CudaExecutor::create(art, model->bytes.get(),
                                                model->weightData, &err)))
         return makeError(err.code, "tsr_model_run: " + err.message);
-      if (!model->cuda->run(in, out, &err))
+      if (!model->cuda->run(in, out, cfg, &err))
         return makeError(err.code, "tsr_model_run: " + err.message);
       return nullptr;
     }

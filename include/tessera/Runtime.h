@@ -215,6 +215,39 @@ TSR_API tsr_error *tsr_model_run(tsr_model *model, const tsr_tensor *inputs,
                                  size_t num_inputs, tsr_tensor *outputs,
                                  size_t num_outputs);
 
+/* How one run meets the caller: streams and device memory (cuda target).
+ * Fill with tsr_run_options_init, then set fields. */
+typedef struct tsr_run_options {
+  size_t struct_size; /* sizeof(tsr_run_options), set by tsr_run_options_init */
+  /* cuda target: the CUstream to order the run on (it starts after the
+   * stream's earlier work, and the stream's later work sees its outputs);
+   * NULL: the model's own stream. */
+  void *cuda_stream;
+  /* cuda target, non-zero: every tsr_tensor.data is a device pointer
+   * (CUdeviceptr in the model's device context) that the kernels and GEMMs
+   * read and write in place: no copies. */
+  int device_buffers;
+  /* With device_buffers, non-zero: return once the run is enqueued; the
+   * outputs are ready when the stream reaches that point. Runs of one model
+   * still follow one another (each waits for the previous one's end on the
+   * device). Host buffers always wait. */
+  int asynchronous;
+} tsr_run_options;
+
+/* Zeroes *options and sets struct_size: a plain synchronous run. */
+TSR_API void tsr_run_options_init(tsr_run_options *options);
+
+/* tsr_model_run with options (NULL: as tsr_model_run). cuda_stream and
+ * device_buffers apply to cuda artifacts only (TSR_ERR_INVALID_ARGUMENT
+ * otherwise); device_buffers or asynchronous runs are never captured into
+ * the model's CUDA graph. */
+TSR_API tsr_error *tsr_model_run_with_options(tsr_model *model,
+                                              const tsr_run_options *options,
+                                              const tsr_tensor *inputs,
+                                              size_t num_inputs,
+                                              tsr_tensor *outputs,
+                                              size_t num_outputs);
+
 /*===--------------------------- partitioned models -----------------------===*/
 
 /* A model compiled with `tessera-compile --mesh` is one SPMD program for a

@@ -31,6 +31,7 @@ int main(int argc, char **argv) {
   int64_t x_shape[2] = {2, 3}, b_shape[1] = {3}, bad_shape[2] = {3, 2};
   tsr_tensor inputs[2];
   tsr_tensor outputs[2];
+  tsr_run_options opts;
   int i;
 
   if (argc != 2) {
@@ -92,6 +93,34 @@ int main(int argc, char **argv) {
     want_total += want;
   }
   CHECK(total == want_total);
+
+  /* Run options: defaults run as tsr_model_run; the CUDA-only ones are
+   * refused on a CPU model, as is a struct of another size. */
+  tsr_run_options_init(&opts);
+  CHECK(opts.struct_size == sizeof opts && opts.cuda_stream == NULL &&
+        opts.device_buffers == 0 && opts.asynchronous == 0);
+  memset(y, 0, sizeof y);
+  err = tsr_model_run_with_options(model, &opts, inputs, 2, outputs, 2);
+  CHECK(err == NULL);
+  tsr_error_free(err);
+  CHECK(y[5] == x[5] * 2.0f + w[5] + (float)b[2]);
+  opts.cuda_stream = &opts; /* any non-NULL stream */
+  err = tsr_model_run_with_options(model, &opts, inputs, 2, outputs, 2);
+  CHECK(tsr_error_code(err) == TSR_ERR_INVALID_ARGUMENT);
+  CHECK(strstr(tsr_error_message(err), "apply to cuda artifacts; this model's "
+                                       "target is 'cpu'") != NULL);
+  tsr_error_free(err);
+  opts.cuda_stream = NULL;
+  opts.asynchronous = 1;
+  err = tsr_model_run_with_options(model, &opts, inputs, 2, outputs, 2);
+  CHECK(tsr_error_code(err) == TSR_ERR_INVALID_ARGUMENT);
+  tsr_error_free(err);
+  opts.asynchronous = 0;
+  opts.struct_size = 8;
+  err = tsr_model_run_with_options(model, &opts, inputs, 2, outputs, 2);
+  CHECK(tsr_error_code(err) == TSR_ERR_INVALID_ARGUMENT);
+  CHECK(strstr(tsr_error_message(err), "tsr_run_options_init") != NULL);
+  tsr_error_free(err);
 
   inputs[0].shape = bad_shape;
   err = tsr_model_run(model, inputs, 2, outputs, 2);
