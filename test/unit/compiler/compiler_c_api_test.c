@@ -302,6 +302,64 @@ int main(int argc, char **argv) {
   }
   tsc_session_free(s);
 
+  /* The issue's option families through the API: derivation (same
+   * numbers), a mesh with an inline sharding spec (a partitioned artifact),
+   * a training step under a memory budget. */
+  {
+    const char *derive[] = {"derive", "1", "derive-time-budget", "5", NULL};
+    const char *mesh[] = {"mesh", "data=2", "shard-spec",
+                          "{\"x\": \"[{data}, {}]\"}", NULL};
+    const char *train[] = {"train", "1", "optimizer", "sgd", "memory-budget",
+                           "100%", NULL};
+    tsr_model *m = NULL;
+    s = make_session(derive);
+    e = tsc_compile_buffer(s, kModel, strlen(kModel), "mlir", NULL, &a);
+    CHECK(e == NULL && a && run_and_check(tsc_output_data(a), tsc_output_size(a)));
+    tsc_error_free(e);
+    tsc_output_free(a);
+    a = NULL;
+    tsc_session_free(s);
+
+    s = make_session(mesh);
+    e = tsc_compile_buffer(s, kModel, strlen(kModel), "mlir", NULL, &a);
+    CHECK(e == NULL && a);
+    if (e)
+      fprintf(stderr, "mesh: %s\n", tsc_error_message(e));
+    tsc_error_free(e);
+    if (a) {
+      tsr_error *le = tsr_model_load_memory(tsc_output_data(a),
+                                            tsc_output_size(a), &m);
+      CHECK(le == NULL && tsr_model_num_devices(m) == 2);
+      CHECK(strstr(tsr_model_manifest_json(m), "\"mesh\"") != NULL);
+      tsr_error_free(le);
+      tsr_model_free(m);
+      m = NULL;
+    }
+    tsc_output_free(a);
+    a = NULL;
+    tsc_session_free(s);
+
+    s = make_session(train);
+    e = tsc_compile_buffer(s, kModel, strlen(kModel), "mlir", NULL, &a);
+    if (e)
+      fprintf(stderr, "train: %s\n", tsc_error_message(e));
+    CHECK(e == NULL && a);
+    tsc_error_free(e);
+    if (a) {
+      tsr_error *le = tsr_model_load_memory(tsc_output_data(a),
+                                            tsc_output_size(a), &m);
+      CHECK(le == NULL);
+      /* loss and the updated weight w */
+      CHECK(tsr_model_num_outputs(m) == 2);
+      CHECK(tsr_model_tensor_index(m, TSR_ROLE_OUTPUT, "loss") >= 0);
+      tsr_error_free(le);
+      tsr_model_free(m);
+    }
+    tsc_output_free(a);
+    a = NULL;
+    tsc_session_free(s);
+  }
+
   /* Pipelines compile to directories only. */
   {
     const char *kv[] = {"pipeline-stages", "2", NULL};
