@@ -115,6 +115,11 @@ def main():
     # 2. The example application against the installed package.
     app_build = work / "embed-build"
     gen = ["-G", "Ninja"] if shutil.which("ninja") else []
+    # The C compiler Tessera was built with (a bare machine may have no cc).
+    cache = (Path(args.build) / "CMakeCache.txt").read_text()
+    cc = re.search(r"^CMAKE_C_COMPILER:\w+=(.+)$", cache, re.M)
+    if cc:
+        gen.append(f"-DCMAKE_C_COMPILER={cc.group(1)}")
     run(["cmake", "-S", ROOT / "examples/embed", "-B", app_build, *gen,
          f"-DCMAKE_PREFIX_PATH={prefix}", "-DCMAKE_C_FLAGS=-Wall -Wextra -Werror"])
     run(["cmake", "--build", app_build])
