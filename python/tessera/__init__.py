@@ -174,9 +174,9 @@ class _Session:
         return data, seconds
 
     def __del__(self):
-        if getattr(self, "_handle", None):
-            _capi.compiler.tsc_session_free(self._handle)
-            self._handle = None
+        handle, self._handle = getattr(self, "_handle", None), None
+        if handle and _capi is not None and _capi.compiler is not None:
+            _capi.compiler.tsc_session_free(handle)
 
 
 def compile(source, *, format=None, name=None, on_diagnostic=None, **options):
@@ -346,6 +346,6 @@ class Model:
         return values[0] if len(values) == 1 else values
 
     def __del__(self):
-        if getattr(self, "_handle", None):
-            _capi.runtime.tsr_model_free(self._handle)
-            self._handle = None
+        handle, self._handle = getattr(self, "_handle", None), None
+        if handle and _capi is not None and _capi.runtime is not None:
+            _capi.runtime.tsr_model_free(handle)

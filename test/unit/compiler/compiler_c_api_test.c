@@ -3,20 +3,14 @@
 #include "tessera/Compiler.h"
 #include "tessera/Runtime.h"
 
+#include "../c_check.h"
+
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int failures = 0;
-#define CHECK(cond)                                                            \
-  do {                                                                         \
-    if (!(cond)) {                                                             \
-      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-      ++failures;                                                              \
-    }                                                                          \
-  } while (0)
 
 /* y = relu(x @ w) with w = [[1, 2], [3, 4], [5, 6]]. */
 static const char *kModel =
@@ -92,18 +86,8 @@ static int run_and_check(const void *bytes, size_t size) {
     tsr_error_free(e);
     return 0;
   }
-  in.name = "x";
-  in.dtype = TSR_DTYPE_F32;
-  in.rank = 2;
-  in.shape = xs;
-  in.data = x;
-  in.byte_size = sizeof x;
-  out.name = "y";
-  out.dtype = TSR_DTYPE_F32;
-  out.rank = 2;
-  out.shape = ys;
-  out.data = y;
-  out.byte_size = sizeof y;
+  F32_TENSOR(in, "x", 2, xs, x, sizeof x);
+  F32_TENSOR(out, "y", 2, ys, y, sizeof y);
   e = tsr_model_run(m, &in, 1, &out, 1);
   if (e) {
     fprintf(stderr, "run: %s\n", tsr_error_message(e));

@@ -6,6 +6,8 @@
 #include "tessera/Compiler.h"
 #include "tessera/Runtime.h"
 
+#include "../c_check.h"
+
 #include <dlfcn.h>
 #include <math.h>
 #include <stdio.h>
@@ -33,14 +35,6 @@ static struct {
   CUresult (*streamDestroy)(CUstream);
 } cu;
 
-static int failures = 0;
-#define CHECK(cond)                                                            \
-  do {                                                                         \
-    if (!(cond)) {                                                             \
-      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-      ++failures;                                                              \
-    }                                                                          \
-  } while (0)
 
 static const char *kModel =
     "func.func @main(%x: tensor<64x32xf32> {tessera.name = \"x\"},\n"
@@ -80,16 +74,6 @@ static int matches(const float *got, const char *what) {
       return 0;
     }
   return 1;
-}
-
-static void bind(tsr_tensor *t, const char *name, const int64_t *shape,
-                 void *data, size_t bytes) {
-  t->name = name;
-  t->dtype = TSR_DTYPE_F32;
-  t->rank = 2;
-  t->shape = shape;
-  t->data = data;
-  t->byte_size = bytes;
 }
 
 static int skip(const char *why) {
@@ -152,9 +136,9 @@ int main(void) {
 
   /* 1. Plain run, host buffers (this also sets up the model's context). */
   fill(1.0f);
-  bind(&in[0], "x", xs, x, sizeof x);
-  bind(&in[1], "w", ws, w, sizeof w);
-  bind(&out[0], "y", ys, y, sizeof y);
+  F32_TENSOR(in[0], "x", 2, xs, x, sizeof x);
+  F32_TENSOR(in[1], "w", 2, ws, w, sizeof w);
+  F32_TENSOR(out[0], "y", 2, ys, y, sizeof y);
   e = tsr_model_run(model, in, 2, out, 1);
   if (tsr_error_code(e) == TSR_ERR_DEVICE) {
     printf("skipped: %s\n", tsr_error_message(e));
@@ -181,9 +165,9 @@ int main(void) {
         cu.memAlloc(&dy2, sizeof y) == 0);
   fill(2.0f);
   CHECK(cu.htod(dx, x, sizeof x) == 0 && cu.htod(dw, w, sizeof w) == 0);
-  bind(&in[0], "x", xs, (void *)(size_t)dx, sizeof x);
-  bind(&in[1], "w", ws, (void *)(size_t)dw, sizeof w);
-  bind(&out[0], "y", ys, (void *)(size_t)dy, sizeof y);
+  F32_TENSOR(in[0], "x", 2, xs, (void *)(size_t)dx, sizeof x);
+  F32_TENSOR(in[1], "w", 2, ws, (void *)(size_t)dw, sizeof w);
+  F32_TENSOR(out[0], "y", 2, ys, (void *)(size_t)dy, sizeof y);
   opts.device_buffers = 1;
   opts.asynchronous = 1;
   CHECK(tsr_model_run_with_options(model, &opts, in, 2, out, 1) == NULL);
@@ -217,9 +201,9 @@ int main(void) {
 
   /* 5. Back to a plain run: the model's own buffers are intact. */
   fill(1.5f);
-  bind(&in[0], "x", xs, x, sizeof x);
-  bind(&in[1], "w", ws, w, sizeof w);
-  bind(&out[0], "y", ys, y, sizeof y);
+  F32_TENSOR(in[0], "x", 2, xs, x, sizeof x);
+  F32_TENSOR(in[1], "w", 2, ws, w, sizeof w);
+  F32_TENSOR(out[0], "y", 2, ys, y, sizeof y);
   CHECK(tsr_model_run(model, in, 2, out, 1) == NULL);
   CHECK(matches(y, "plain run after stream runs"));
 
