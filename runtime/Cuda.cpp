@@ -76,7 +76,10 @@ struct Driver {
   CUresult (*cuMemcpyHtoDAsync)(CUdeviceptr, const void *, size_t, CUstream);
   CUresult (*cuMemcpyDtoHAsync)(void *, CUdeviceptr, size_t, CUstream);
   CUresult (*cuStreamWaitEvent)(CUstream, CUevent, unsigned);
-  bool hasStreams = false;
+  CUresult (*cuStreamIsCapturing)(CUstream, int *);
+  CUresult (*cuCtxPushCurrent)(CUcontext);
+  CUresult (*cuCtxPopCurrent)(CUcontext *);
+  bool hasStreams = false, hasCtxStack = false;
 };
 
 struct Cublas {
@@ -188,7 +191,10 @@ std::string loadDriverTable(Driver &d) {
   d.hasStreams = d.hasEvents &&
                  sym(d.lib, "cuMemcpyHtoDAsync_v2", d.cuMemcpyHtoDAsync) &&
                  sym(d.lib, "cuMemcpyDtoHAsync_v2", d.cuMemcpyDtoHAsync) &&
-                 sym(d.lib, "cuStreamWaitEvent", d.cuStreamWaitEvent);
+                 sym(d.lib, "cuStreamWaitEvent", d.cuStreamWaitEvent) &&
+                 sym(d.lib, "cuStreamIsCapturing", d.cuStreamIsCapturing);
+  d.hasCtxStack = sym(d.lib, "cuCtxPushCurrent_v2", d.cuCtxPushCurrent) &&
+                  sym(d.lib, "cuCtxPopCurrent_v2", d.cuCtxPopCurrent);
   if (!ok)
     return "the CUDA driver (libcuda.so.1) lacks a needed entry point; it is "
            "too old for this runtime";
@@ -227,7 +233,12 @@ public:
   ~Executor() override {
     if (!d)
       return;
-    d->cuCtxSetCurrent(ctx);
+    Error ignored;
+    if (ctx)
+      makeCurrent(&ignored);
+    // An asynchronous run may still be using the buffers and kernels.
+    if (done)
+      d->cuEventSynchronize(done);
     if (graphExec)
       d->cuGraphExecDestroy(graphExec);
     if (done)
@@ -240,6 +251,7 @@ public:
       d->cuModuleUnload(module);
     if (stream)
       d->cuStreamDestroy(stream);
+    popInitContext();
     if (ctx)
       d->cuDevicePrimaryCtxRelease(device);
   }
@@ -274,7 +286,7 @@ public:
     if (!check(d->cuDeviceGet(&device, ordinal), "cuDeviceGet", err) ||
         !check(d->cuDevicePrimaryCtxRetain(&ctx, device),
                "cuDevicePrimaryCtxRetain", err) ||
-        !check(d->cuCtxSetCurrent(ctx), "cuCtxSetCurrent", err) ||
+        !makeCurrent(err) ||
         !check(d->cuStreamCreate(&stream, 1 /*non-blocking*/),
                "cuStreamCreate", err))
       return false;
@@ -351,14 +363,60 @@ public:
   bool run(const std::vector<void *> &inputs,
            const std::vector<void *> &outputs, const RunConfig &cfg,
            Error *err) override {
-    if (!check(d->cuCtxSetCurrent(ctx), "cuCtxSetCurrent", err))
+    // The model's context for the run; the caller's current one after.
+    bool pushed = false;
+    if (d->hasCtxStack) {
+      if (!check(d->cuCtxPushCurrent(ctx), "cuCtxPushCurrent", err))
+        return false;
+      pushed = true;
+    } else if (!check(d->cuCtxSetCurrent(ctx), "cuCtxSetCurrent", err)) {
       return false;
+    }
+    bool ok = runInContext(inputs, outputs, cfg, err);
+    if (pushed) {
+      CUcontext popped = nullptr;
+      d->cuCtxPopCurrent(&popped);
+    }
+    return ok;
+  }
+
+  /// Init's context: pushed when the driver can (create() pops it).
+  bool makeCurrent(Error *err) {
+    if (!d->hasCtxStack)
+      return check(d->cuCtxSetCurrent(ctx), "cuCtxSetCurrent", err);
+    if (!check(d->cuCtxPushCurrent(ctx), "cuCtxPushCurrent", err))
+      return false;
+    initPushed = true;
+    return true;
+  }
+  void popInitContext() {
+    if (!initPushed)
+      return;
+    CUcontext popped = nullptr;
+    d->cuCtxPopCurrent(&popped);
+    initPushed = false;
+  }
+
+private:
+  bool runInContext(const std::vector<void *> &inputs,
+                    const std::vector<void *> &outputs, const RunConfig &cfg,
+                    Error *err) {
     const bool custom = cfg.stream || cfg.deviceBuffers;
     if (custom && !d->hasStreams)
       return deviceError(err, "the CUDA driver lacks cuStreamWaitEvent or the "
                               "async copies that runs on a caller's stream "
                               "need");
     CUstream s = cfg.stream ? static_cast<CUstream>(cfg.stream) : stream;
+    if (cfg.stream) {
+      int capturing = 0;
+      if (!check(d->cuStreamIsCapturing(s, &capturing), "cuStreamIsCapturing",
+                 err))
+        return false;
+      if (capturing)
+        return deviceError(err, "the stream is being captured into a CUDA "
+                                "graph; Tessera runs cannot be captured (the "
+                                "model's buffers are shared between runs)");
+    }
     // Device buffers and the arena are the model's: a run starts after the
     // previous one, whichever stream that ran on, has finished with them.
     if (done && !check(d->cuStreamWaitEvent(s, done, 0), "cuStreamWaitEvent", err))
@@ -370,8 +428,12 @@ public:
     }
     bool ok = custom ? runOn(s, inputs, outputs, cfg, err)
                      : runOwn(inputs, outputs, err);
-    if (!ok)
+    if (!ok) {
+      // Work already enqueued may still use the model's buffers: let it
+      // finish before the next run can start.
+      d->cuStreamSynchronize(s);
       return false;
+    }
     if (d->hasStreams) {
       if (!done && !check(d->cuEventCreate(&done, 2 /*disable timing*/),
                           "cuEventCreate", err))
@@ -379,21 +441,20 @@ public:
       if (!check(d->cuEventRecord(done, s), "cuEventRecord", err))
         return false;
     }
-    ++runs;
     // Host outputs must be complete on return; device ones when asked.
     if (custom && (cfg.synchronize || !cfg.deviceBuffers))
       return check(d->cuStreamSynchronize(s), "running the model", err);
     if (custom)
       return true;
+    ++ownRuns;
     // TESSERA_CUDA_PROFILE=FILE: after the second run (caches warm), time
     // every step once on its own and write the figures to FILE.
-    if (runs == 2)
+    if (ownRuns == 2)
       if (const char *path = std::getenv("TESSERA_CUDA_PROFILE"))
         return profile(path, err);
     return true;
   }
 
-private:
   /// The default run: host buffers, the model's stream, a CUDA graph after
   /// the first run.
   bool runOwn(const std::vector<void *> &inputs,
@@ -406,7 +467,7 @@ private:
     if (graphExec) {
       if (!check(d->cuGraphLaunch(graphExec, stream), "cuGraphLaunch", err))
         return false;
-    } else if (useGraphs && runs > 0) {
+    } else if (useGraphs && ownRuns > 0) {
       // Capture once the eager run has shown every step works.
       CUgraph graph = nullptr;
       if (!check(d->cuStreamBeginCapture(stream, kCaptureModeThreadLocal),
@@ -657,7 +718,8 @@ private:
   std::vector<CUdeviceptr> argPtrs, allocations;
   std::vector<Prepared> prepared;
   bool useGraphs = true;
-  int64_t runs = 0;
+  int64_t ownRuns = 0; ///< default runs (graph capture, profiling)
+  bool initPushed = false;
 };
 
 } // namespace
@@ -666,7 +728,9 @@ std::unique_ptr<CudaExecutor>
 CudaExecutor::create(const ParsedArtifact &art, const uint8_t *artifactBytes,
                      const std::vector<void *> &weights, Error *err) {
   auto e = std::make_unique<Executor>();
-  if (!e->init(art, artifactBytes, weights, err))
+  bool ok = e->init(art, artifactBytes, weights, err);
+  e->popInitContext();
+  if (!ok)
     return nullptr;
   return e;
 }

@@ -207,10 +207,12 @@ extern "C" tsr_error *tsr_model_run_with_options(
                        "tsr_model_run_with_options: cuda_stream and "
                        "device_buffers apply to cuda artifacts; this model's "
                        "target is '" + model->artifact.target + "'");
-    if (options->asynchronous && !options->device_buffers)
+    if (options->asynchronous &&
+        (!options->device_buffers || !options->cuda_stream))
       return makeError(TSR_ERR_INVALID_ARGUMENT,
                        "tsr_model_run_with_options: asynchronous needs "
-                       "device_buffers (host outputs are complete on return)");
+                       "device_buffers (host outputs are complete on return) "
+                       "and a cuda_stream (to wait on)");
     cfg.stream = options->cuda_stream;
     cfg.deviceBuffers = options->device_buffers != 0;
     cfg.synchronize = options->asynchronous == 0;

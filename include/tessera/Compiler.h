@@ -13,14 +13,18 @@
  *    text: tsc_options_set(o, "memory-budget", "80%"). Flags without a value
  *    take "1"/"0" (also "true"/"false", "on"/"off"). List options
  *    ("input-shape", "stage-mesh") add one value per call. Unknown names and
- *    malformed values are rejected when set; combinations (e.g. "loss"
- *    without "train") when the session is created.
+ *    values of the wrong kind (a word for a number) are rejected when set;
+ *    values outside an option's choices (precision "f8") and combinations
+ *    ("loss" without "train") when the session is created, all with
+ *    TSC_ERR_INVALID_OPTION.
  *  - Diagnostics (errors, warnings, notes, and progress remarks when the
  *    "verbose" option is on) reach the session's handler as they happen,
  *    with the source location when there is one. Errors are also collected
  *    in the tsc_error a failed compile returns.
  *  - Compilations in one process are serialized (one at a time); handles
- *    may be used from any thread, a session by one thread at a time.
+ *    may be used from any thread, a session by one thread at a time. A
+ *    diagnostic handler must not start another compile (it would wait on
+ *    the one that called it).
  *
  * Minimal use:
  *
@@ -65,7 +69,8 @@ typedef enum tsc_code {
   TSC_OK = 0,
   TSC_ERR_INVALID_ARGUMENT = 1, /* NULL handle or pointer, bad format name */
   TSC_ERR_INVALID_OPTION = 2,   /* unknown option, bad value, bad combination */
-  TSC_ERR_IO = 3,               /* input cannot be read, output not written */
+  TSC_ERR_IO = 3,               /* input cannot be read, an output file not
+                                   written */
   TSC_ERR_COMPILE = 4,          /* the model did not compile (diagnostics) */
   TSC_ERR_INTERNAL = 5,
   TSC_CODE_MAX_ENUM = 0x7FFFFFFF /* keeps the enum int-sized; not a code */
@@ -74,7 +79,8 @@ typedef enum tsc_code {
 typedef struct tsc_error tsc_error;
 
 /* Message text; "" for NULL, never NULL. A failed compile's message holds
- * every error diagnostic, one per line, with locations. */
+ * every error diagnostic and its notes, one per line, as
+ * "FILE:LINE:COL: error: MSG" (or "error: MSG" without a location). */
 TSC_API const char *tsc_error_message(const tsc_error *error);
 /* TSC_OK for NULL. */
 TSC_API tsc_code tsc_error_code(const tsc_error *error);
@@ -111,8 +117,9 @@ typedef struct tsc_diagnostic {
   tsc_severity severity;
   const char *message; /* may span lines */
   const char *file;    /* source file or buffer name; NULL if no location */
-  unsigned line;       /* 1-based; 0 without a location */
-  unsigned column;     /* 1-based; 0 without a location */
+  unsigned line;       /* 1-based; 0 when not known (whole-file messages) */
+  unsigned column;     /* 1-based; 0 when not known (ONNX: line = node
+                          index + 1, and the node's name starts the message) */
 } tsc_diagnostic;
 
 /* Called on the compiling thread; the strings live until it returns. */
@@ -158,7 +165,9 @@ TSC_API tsc_error *tsc_compile_buffer(tsc_session *session, const void *data,
                                       tsc_output **out_output);
 /* Compiles a model file onto disk: output_path is the artifact ("-" for
  * stdout with IR emits), or, with "pipeline-stages" above 1, the directory
- * of stage artifacts and pipeline.json. Nothing is written on failure. */
+ * of stage artifacts and pipeline.json. Each file is written atomically and
+ * only once complete: a failed compile leaves no artifact (a failed
+ * pipeline may leave the stages before the failing one). */
 TSC_API tsc_error *tsc_compile_file_to_path(tsc_session *session,
                                             const char *input_path,
                                             const char *output_path);

@@ -227,10 +227,11 @@ typedef struct tsr_run_options {
    * (CUdeviceptr in the model's device context) that the kernels and GEMMs
    * read and write in place: no copies. */
   int device_buffers;
-  /* With device_buffers, non-zero: return once the run is enqueued; the
-   * outputs are ready when the stream reaches that point. Runs of one model
-   * still follow one another (each waits for the previous one's end on the
-   * device). Host buffers always wait. */
+  /* With device_buffers and a cuda_stream, non-zero: return once the run
+   * is enqueued; the outputs are ready when the stream reaches that point,
+   * and the inputs must stay unchanged, and the model loaded, until then.
+   * Runs of one model still follow one another (each waits on the device
+   * for the previous one's end). Host buffers always wait. */
   int asynchronous;
 } tsr_run_options;
 
@@ -239,8 +240,11 @@ TSR_API void tsr_run_options_init(tsr_run_options *options);
 
 /* tsr_model_run with options (NULL: as tsr_model_run). cuda_stream and
  * device_buffers apply to cuda artifacts only (TSR_ERR_INVALID_ARGUMENT
- * otherwise); device_buffers or asynchronous runs are never captured into
- * the model's CUDA graph. */
+ * otherwise). Runs with either enqueue their steps one by one (the model's
+ * CUDA graph serves plain runs only); a stream being captured into a graph
+ * is refused (TSR_ERR_DEVICE). The model's context is pushed for the run and
+ * popped after: the caller's current context is kept. tsr_model_free waits
+ * for an unfinished asynchronous run. */
 TSR_API tsr_error *tsr_model_run_with_options(tsr_model *model,
                                               const tsr_run_options *options,
                                               const tsr_tensor *inputs,

@@ -18,6 +18,7 @@
 #include <cstring>
 #include <fstream>
 #include <mutex>
+#include <memory>
 #include <new>
 #include <set>
 #include <sstream>
@@ -49,8 +50,28 @@ struct tsc_output {
 
 namespace {
 
+/// Returned when an error cannot be allocated; never freed.
+tsc_error kOutOfMemory{TSC_ERR_INTERNAL, "out of memory"};
+
 tsc_error *makeError(tsc_code code, std::string message) {
-  return new (std::nothrow) tsc_error{code, std::move(message)};
+  try {
+    return new tsc_error{code, std::move(message)};
+  } catch (...) {
+    return &kOutOfMemory;
+  }
+}
+
+/// Runs an API function's body, turning an escaping exception into an
+/// error: none may cross the C boundary.
+template <typename F> tsc_error *guarded(const char *fn, F &&body) {
+  try {
+    return body();
+  } catch (const std::bad_alloc &) {
+    return &kOutOfMemory;
+  } catch (const std::exception &e) {
+    return makeError(TSC_ERR_INTERNAL,
+                     std::string(fn) + ": internal error: " + e.what());
+  }
 }
 
 bool parseBool(const std::string &v, bool &out) {
@@ -77,13 +98,13 @@ bool parseInt(const std::string &v, int64_t lo, int64_t hi, int64_t &out) {
   return true;
 }
 
-bool parseDouble(const std::string &v, double &out) {
+bool parseDouble(const std::string &v, bool allowNegative, double &out) {
   if (v.empty())
     return false;
   char *end = nullptr;
   errno = 0;
   double x = std::strtod(v.c_str(), &end);
-  if (errno || *end || !std::isfinite(x) || x < 0)
+  if (errno || *end || !std::isfinite(x) || (x < 0 && !allowNegative))
     return false;
   out = x;
   return true;
@@ -119,11 +140,12 @@ using CO = tessera::CompileOptions;
     o.field = x;                                                               \
     return std::string();                                                      \
   }
-#define REAL(field)                                                            \
+#define REAL(field, allowNegative)                                             \
   [](CO &o, const std::string &v) {                                           \
     double x;                                                                  \
-    if (!parseDouble(v, x))                                                    \
-      return std::string("takes a non-negative number");                       \
+    if (!parseDouble(v, allowNegative, x))                                     \
+      return std::string(allowNegative ? "takes a number"                      \
+                                       : "takes a non-negative number");       \
     o.field = x;                                                               \
     return std::string();                                                      \
   }
@@ -171,7 +193,7 @@ const Option kOptions[] = {
      "derive: explorative rule applications per path (6)",
      INT(derive.maxDepth, 0, 64)},
     {"derive-time-budget", Kind::Real, "derive: search seconds for the model (30)",
-     REAL(derive.timeBudget)},
+     REAL(derive.timeBudget, false)},
     {"derive-cost-model", Kind::Text, "derive: cpu or cuda (default: the target's)",
      TEXT(derive.costModel)},
     {"derive-report", Kind::Text,
@@ -184,7 +206,7 @@ const Option kOptions[] = {
     {"loss", Kind::Text, "train: mse (default) or cross-entropy", TEXT(train.loss)},
     {"optimizer", Kind::Text, "train: sgd (default), adam or none",
      TEXT(train.optimizer)},
-    {"lr", Kind::Real, "train: learning rate (0.01)", REAL(train.lr)},
+    {"lr", Kind::Real, "train: learning rate (0.01)", REAL(train.lr, true)},
     {"emit-gradients", Kind::Bool, "train: also output every parameter's gradient",
      FLAG(o.train.emitGradients = b)},
     {"memory-budget", Kind::Text,
@@ -196,7 +218,7 @@ const Option kOptions[] = {
      "chen-sqrt-n, checkmate-milp",
      TEXT(remat.method)},
     {"remat-time-limit", Kind::Real, "memory-budget: solver seconds (30)",
-     REAL(remat.timeLimit)},
+     REAL(remat.timeLimit, false)},
     {"remat-dump-graph", Kind::Text,
      "write the graph the remat pass sees as node-link JSON",
      TEXT(remat.dumpGraph)},
@@ -245,12 +267,12 @@ std::string checkCombinations(const tsc_options &o) {
     return "--derive-report, --derive-cost-model, --derive-max-depth and "
            "--derive-time-budget need --derive";
   if (!c.train.enabled && (given("loss") || given("optimizer") || given("lr") ||
-                           given("emit-gradients")))
+                           c.train.emitGradients))
     return "--loss, --optimizer, --lr and --emit-gradients need --train";
   if (c.remat.budget.empty() &&
       (given("remat-method") || given("remat-time-limit")))
     return "--remat-method and --remat-time-limit need --memory-budget";
-  return "";
+  return tessera::checkOptions(c);
 }
 
 /// One compile at a time per process: MLIR contexts are separate, but the
@@ -263,10 +285,15 @@ std::mutex &compileMutex() {
 tsc_error *run(tsc_session *s, tessera::CompileOptions o,
                std::string *bytes, double *seconds) {
   std::string errors;
+  bool io = false;
   o.diagnostics = [&](const tessera::Diagnostic &d) {
-    if (d.severity == tessera::Diagnostic::Error ||
-        (d.severity == tessera::Diagnostic::Note && !errors.empty()))
-      errors += tessera::formatDiagnostic(d);
+    try {
+      if (d.severity == tessera::Diagnostic::Error ||
+          (d.severity == tessera::Diagnostic::Note && !errors.empty()))
+        errors += tessera::formatDiagnostic(d, "");
+    } catch (...) {
+    }
+    io |= d.io;
     if (s->handler) {
       tsc_diagnostic c;
       c.severity = static_cast<tsc_severity>(d.severity);
@@ -278,26 +305,31 @@ tsc_error *run(tsc_session *s, tessera::CompileOptions o,
     }
   };
   o.outputBuffer = bytes;
-  auto t0 = std::chrono::steady_clock::now();
   int rc;
-  try {
+  {
     std::lock_guard<std::mutex> lock(compileMutex());
+    auto t0 = std::chrono::steady_clock::now();
     rc = tessera::compile(o);
-  } catch (const std::bad_alloc &) {
-    return makeError(TSC_ERR_INTERNAL, "out of memory while compiling");
-  } catch (const std::exception &e) {
-    return makeError(TSC_ERR_INTERNAL,
-                     std::string("internal error while compiling: ") + e.what());
+    if (seconds)
+      *seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+              .count();
   }
-  if (seconds)
-    *seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
-                   .count();
   if (rc == 0)
     return nullptr;
   if (!errors.empty() && errors.back() == '\n')
     errors.pop_back();
-  return makeError(TSC_ERR_COMPILE,
+  return makeError(io ? TSC_ERR_IO : TSC_ERR_COMPILE,
                    errors.empty() ? "compilation failed" : errors);
+}
+
+/// TSC_ERR_IO unless `path` can be opened for reading.
+tsc_error *probeInput(const char *path) {
+  std::ifstream probe(path, std::ios::binary);
+  if (probe)
+    return nullptr;
+  return makeError(TSC_ERR_IO, std::string("cannot open model '") + path +
+                                   "': " + std::strerror(errno));
 }
 
 tsc_error *toMemory(tsc_session *s, tessera::CompileOptions o,
@@ -307,14 +339,10 @@ tsc_error *toMemory(tsc_session *s, tessera::CompileOptions o,
                      "--pipeline-stages compiles to a directory of stage "
                      "artifacts: use tsc_compile_file_to_path");
   o.outputPath = "<memory>";
-  auto *result = new (std::nothrow) tsc_output;
-  if (!result)
-    return makeError(TSC_ERR_INTERNAL, "out of memory");
-  if (tsc_error *e = run(s, std::move(o), &result->bytes, &result->seconds)) {
-    delete result;
+  auto result = std::make_unique<tsc_output>();
+  if (tsc_error *e = run(s, std::move(o), &result->bytes, &result->seconds))
     return e;
-  }
-  *out = result;
+  *out = result.release();
   return nullptr;
 }
 
@@ -333,17 +361,22 @@ const char *tsc_error_message(const tsc_error *e) {
   return e ? e->message.c_str() : "";
 }
 tsc_code tsc_error_code(const tsc_error *e) { return e ? e->code : TSC_OK; }
-void tsc_error_free(tsc_error *e) { delete e; }
+void tsc_error_free(tsc_error *e) {
+  if (e != &kOutOfMemory)
+    delete e;
+}
 
 tsc_error *tsc_options_create(tsc_options **out) {
   if (!out)
     return makeError(TSC_ERR_INVALID_ARGUMENT,
                      "tsc_options_create: out_options is NULL");
-  *out = new (std::nothrow) tsc_options;
-  if (!*out)
-    return makeError(TSC_ERR_INTERNAL, "out of memory");
-  (*out)->compile.verbose = false;
-  return nullptr;
+  *out = nullptr;
+  return guarded("tsc_options_create", [&]() -> tsc_error * {
+    auto o = std::make_unique<tsc_options>();
+    o->compile.verbose = false;
+    *out = o.release();
+    return nullptr;
+  });
 }
 
 void tsc_options_free(tsc_options *o) { delete o; }
@@ -353,26 +386,25 @@ tsc_error *tsc_options_set(tsc_options *o, const char *name,
   if (!o || !name || !value)
     return makeError(TSC_ERR_INVALID_ARGUMENT,
                      "tsc_options_set: options, name or value is NULL");
-  for (const Option &opt : kOptions) {
-    if (std::strcmp(opt.name, name) != 0)
-      continue;
-    std::string why;
-    try {
-      why = opt.set(o->compile, value);
-    } catch (const std::exception &e) {
-      why = e.what();
+  return guarded("tsc_options_set", [&]() -> tsc_error * {
+    for (const Option &opt : kOptions) {
+      if (std::strcmp(opt.name, name) != 0)
+        continue;
+      std::string why = opt.set(o->compile, value);
+      if (!why.empty())
+        return makeError(TSC_ERR_INVALID_OPTION, std::string("option '") +
+                                                     name + "': '" + value +
+                                                     "': " + why);
+      o->given.insert(name);
+      return nullptr;
     }
-    if (!why.empty())
-      return makeError(TSC_ERR_INVALID_OPTION, std::string("option '") + name +
-                                                   "': '" + value + "': " + why);
-    o->given.insert(name);
-    return nullptr;
-  }
-  std::string known;
-  for (const Option &opt : kOptions)
-    known += std::string(known.empty() ? "" : ", ") + opt.name;
-  return makeError(TSC_ERR_INVALID_OPTION, std::string("unknown option '") +
-                                               name + "' (known: " + known + ")");
+    std::string known;
+    for (const Option &opt : kOptions)
+      known += std::string(known.empty() ? "" : ", ") + opt.name;
+    return makeError(TSC_ERR_INVALID_OPTION, std::string("unknown option '") +
+                                                 name + "' (known: " + known +
+                                                 ")");
+  });
 }
 
 const char *tsc_option_name(size_t i) {
@@ -400,17 +432,21 @@ const char *tsc_severity_name(tsc_severity s) {
 char *tsc_diagnostic_format(const tsc_diagnostic *d) {
   if (!d || d->severity < TSC_SEVERITY_ERROR || d->severity > TSC_SEVERITY_REMARK)
     return nullptr;
-  tessera::Diagnostic t;
-  t.severity = static_cast<tessera::Diagnostic::Severity>(d->severity);
-  t.message = d->message ? d->message : "";
-  t.file = d->file ? d->file : "";
-  t.line = d->line;
-  t.column = d->column;
-  std::string s = tessera::formatDiagnostic(t);
-  char *r = static_cast<char *>(std::malloc(s.size() + 1));
-  if (r)
-    std::memcpy(r, s.c_str(), s.size() + 1);
-  return r;
+  try {
+    tessera::Diagnostic t;
+    t.severity = static_cast<tessera::Diagnostic::Severity>(d->severity);
+    t.message = d->message ? d->message : "";
+    t.file = d->file ? d->file : "";
+    t.line = d->line;
+    t.column = d->column;
+    std::string s = tessera::formatDiagnostic(t);
+    char *r = static_cast<char *>(std::malloc(s.size() + 1));
+    if (r)
+      std::memcpy(r, s.c_str(), s.size() + 1);
+    return r;
+  } catch (...) {
+    return nullptr;
+  }
 }
 
 void tsc_string_free(char *s) { std::free(s); }
@@ -420,16 +456,17 @@ tsc_error *tsc_session_create(const tsc_options *o, tsc_session **out) {
     return makeError(TSC_ERR_INVALID_ARGUMENT,
                      "tsc_session_create: options or out_session is NULL");
   *out = nullptr;
-  std::string why = checkCombinations(*o);
-  if (!why.empty())
-    return makeError(TSC_ERR_INVALID_OPTION, why);
-  auto *s = new (std::nothrow) tsc_session;
-  if (!s)
-    return makeError(TSC_ERR_INTERNAL, "out of memory");
-  s->compile = o->compile;
-  s->compile.remat.report = s->compile.verbose && !s->compile.remat.budget.empty();
-  *out = s;
-  return nullptr;
+  return guarded("tsc_session_create", [&]() -> tsc_error * {
+    std::string why = checkCombinations(*o);
+    if (!why.empty())
+      return makeError(TSC_ERR_INVALID_OPTION, why);
+    auto s = std::make_unique<tsc_session>();
+    s->compile = o->compile;
+    s->compile.remat.report =
+        s->compile.verbose && !s->compile.remat.budget.empty();
+    *out = s.release();
+    return nullptr;
+  });
 }
 
 void tsc_session_free(tsc_session *s) { delete s; }
@@ -450,13 +487,13 @@ tsc_error *tsc_compile_file(tsc_session *s, const char *path,
   if (!s || !path || !out)
     return makeError(TSC_ERR_INVALID_ARGUMENT,
                      "tsc_compile_file: session, path or out_output is NULL");
-  std::ifstream probe(path, std::ios::binary);
-  if (!probe)
-    return makeError(TSC_ERR_IO, std::string("cannot open '") + path +
-                                     "': " + std::strerror(errno));
-  tessera::CompileOptions o = s->compile;
-  o.inputPath = path;
-  return toMemory(s, std::move(o), out);
+  return guarded("tsc_compile_file", [&]() -> tsc_error * {
+    if (tsc_error *e = probeInput(path))
+      return e;
+    tessera::CompileOptions o = s->compile;
+    o.inputPath = path;
+    return toMemory(s, std::move(o), out);
+  });
 }
 
 tsc_error *tsc_compile_buffer(tsc_session *s, const void *data, size_t size,
@@ -472,12 +509,14 @@ tsc_error *tsc_compile_buffer(tsc_session *s, const void *data, size_t size,
     return makeError(TSC_ERR_INVALID_ARGUMENT,
                      std::string("tsc_compile_buffer: unknown format '") +
                          format + "' (onnx, mlir)");
-  tessera::CompileOptions o = s->compile;
-  o.inputPath = name ? name : "<buffer>";
-  o.inputFromBuffer = true;
-  o.inputFormat = format;
-  o.inputBuffer.assign(static_cast<const char *>(data), size);
-  return toMemory(s, std::move(o), out);
+  return guarded("tsc_compile_buffer", [&]() -> tsc_error * {
+    tessera::CompileOptions o = s->compile;
+    o.inputPath = name ? name : "<buffer>";
+    o.inputFromBuffer = true;
+    o.inputFormat = format;
+    o.inputBuffer.assign(static_cast<const char *>(data), size);
+    return toMemory(s, std::move(o), out);
+  });
 }
 
 tsc_error *tsc_compile_file_to_path(tsc_session *s, const char *input,
@@ -486,10 +525,14 @@ tsc_error *tsc_compile_file_to_path(tsc_session *s, const char *input,
     return makeError(TSC_ERR_INVALID_ARGUMENT,
                      "tsc_compile_file_to_path: session, input_path or "
                      "output_path is NULL or empty");
-  tessera::CompileOptions o = s->compile;
-  o.inputPath = input;
-  o.outputPath = output;
-  return run(s, std::move(o), nullptr, nullptr);
+  return guarded("tsc_compile_file_to_path", [&]() -> tsc_error * {
+    if (tsc_error *e = probeInput(input))
+      return e;
+    tessera::CompileOptions o = s->compile;
+    o.inputPath = input;
+    o.outputPath = output;
+    return run(s, std::move(o), nullptr, nullptr);
+  });
 }
 
 const void *tsc_output_data(const tsc_output *o) {
@@ -504,10 +547,12 @@ tsc_error *tsc_output_write(const tsc_output *o, const char *path) {
   if (!o || !path || !*path)
     return makeError(TSC_ERR_INVALID_ARGUMENT,
                      "tsc_output_write: output or path is NULL or empty");
-  std::string err;
-  if (!tessera::writeFileAtomically(path, o->bytes, err))
-    return makeError(TSC_ERR_IO, err);
-  return nullptr;
+  return guarded("tsc_output_write", [&]() -> tsc_error * {
+    std::string err;
+    if (!tessera::writeFileAtomically(path, o->bytes, err))
+      return makeError(TSC_ERR_IO, err);
+    return nullptr;
+  });
 }
 
 void tsc_output_free(tsc_output *o) { delete o; }

@@ -101,17 +101,21 @@ public:
 };
 
 /// The innermost file location in `loc` (through names, call sites and
-/// fusions), or null.
-FileLineColLoc fileLocation(Location loc) {
+/// fusions), or null; `name` gets the first NameLoc's name on the way (an
+/// ONNX node).
+FileLineColLoc fileLocation(Location loc, std::string &name) {
   if (auto f = dyn_cast<FileLineColLoc>(loc))
     return f;
-  if (auto n = dyn_cast<NameLoc>(loc))
-    return fileLocation(n.getChildLoc());
+  if (auto n = dyn_cast<NameLoc>(loc)) {
+    if (name.empty())
+      name = n.getName().str();
+    return fileLocation(n.getChildLoc(), name);
+  }
   if (auto c = dyn_cast<CallSiteLoc>(loc))
-    return fileLocation(c.getCallee());
+    return fileLocation(c.getCallee(), name);
   if (auto f = dyn_cast<FusedLoc>(loc))
     for (Location l : f.getLocations())
-      if (FileLineColLoc r = fileLocation(l))
+      if (FileLineColLoc r = fileLocation(l, name))
         return r;
   return nullptr;
 }
@@ -135,14 +139,16 @@ void forwardDiagnostic(const CompileOptions &opts, mlir::Diagnostic &md) {
       break;
     }
     d.message = m.str();
-    if (FileLineColLoc f = fileLocation(m.getLocation())) {
+    std::string name;
+    if (FileLineColLoc f = fileLocation(m.getLocation(), name)) {
       d.file = f.getFilename().str();
       d.line = f.getLine();
       d.column = f.getColumn();
-    } else if (auto n = dyn_cast<NameLoc>(m.getLocation())) {
-      // ONNX nodes without a file position are named by their node.
-      d.message = "'" + n.getName().str() + "': " + d.message;
     }
+    // ONNX nodes are named in the message ("'node': ..."), unless it
+    // already names them.
+    if (!name.empty() && d.message.find(name) == std::string::npos)
+      d.message = "'" + name + "': " + d.message;
     return d;
   };
   Diag::emit(opts, convert(md));
@@ -491,7 +497,10 @@ bool writeText(const CompileOptions &opts, const std::string &path,
   }
   std::string err;
   if (!writeFileAtomically(path, text, err)) {
-    Diag(opts, Diagnostic::Error) << err;
+    Diagnostic d;
+    d.message = err;
+    d.io = true;
+    Diag::emit(opts, d);
     return false;
   }
   return true;
@@ -570,16 +579,19 @@ int finishCuda(ModuleOp module, const CompileOptions &opts, Manifest &manifest,
 }
 } // namespace
 
-std::string formatDiagnostic(const Diagnostic &d) {
+std::string formatDiagnostic(const Diagnostic &d, const char *tool) {
   static const char *kNames[] = {"error", "warning", "note", "remark"};
+  const std::string t = tool ? tool : "";
   std::string out;
-  if (!d.file.empty())
+  if (!d.file.empty() && d.line)
     out = d.file + ":" + std::to_string(d.line) + ":" +
           std::to_string(d.column) + ": " + kNames[d.severity] + ": ";
-  else if (d.severity == Diagnostic::Remark)
-    out = "[tessera-compile] ";
+  else if (!d.file.empty())
+    out = d.file + ": " + kNames[d.severity] + ": ";
+  else if (d.severity == Diagnostic::Remark && !t.empty())
+    out = "[" + t + "] ";
   else
-    out = std::string("tessera-compile: ") + kNames[d.severity] + ": ";
+    out = (t.empty() ? "" : t + ": ") + kNames[d.severity] + ": ";
   return out + d.message + "\n";
 }
 
@@ -664,6 +676,161 @@ int compilePipeline(MLIRContext &ctx, OwningOpRef<ModuleOp> &module,
 
 } // namespace
 
+std::string checkOptions(const CompileOptions &opts) {
+  std::string msg;
+  llvm::raw_string_ostream os(msg);
+  const bool cuda = opts.target == "cuda";
+  if (opts.target != "cpu" && !cuda) {
+    os << "unknown target '" << opts.target
+                 << "' (supported: cpu, cuda)";
+    return msg;
+  }
+  static const char *kCpuEmits[] = {"artifact", "tessera", "spmd", "linalg",
+                                    "llvm",     "object",  "so"};
+  static const char *kCudaEmits[] = {"artifact", "tessera", "spmd", "linalg",
+                                     "gpu",      "ptx"};
+  if (cuda ? !llvm::is_contained(kCudaEmits, opts.emit)
+           : !llvm::is_contained(kCpuEmits, opts.emit)) {
+    os << "--emit=" << opts.emit
+                 << " is not available for --target=" << opts.target << " ("
+                 << (cuda ? "artifact, tessera, spmd, linalg, gpu, ptx"
+                          : "artifact, tessera, spmd, linalg, llvm, object, so")
+                 << ")";
+    return msg;
+  }
+  if (cuda && opts.gpuArch != "sm_80" && opts.gpuArch != "sm_90") {
+    os << "--gpu-arch=" << opts.gpuArch
+                 << " is not supported (sm_80, sm_90)";
+    return msg;
+  }
+
+  if (opts.precision != "f32" && opts.precision != "bf16" &&
+      opts.precision != "f16") {
+    os << "--precision=" << opts.precision
+                 << " is not supported (f32, bf16, f16)";
+    return msg;
+  }
+  // f16 conversions need F16C on the CPU: without it LLVM calls libgcc
+  // helpers the linked object cannot resolve. Only the host is checked.
+  if (!cuda && opts.precision == "f16" &&
+      (opts.cpu != "native" ||
+       !llvm::sys::getHostCPUFeatures().lookup("f16c"))) {
+    os << "--precision=f16 on the CPU target "
+                    "needs --cpu=native on a host with F16C"
+                 << (opts.cpu == "native" ? ", which this host lacks" : "")
+                 << " (use bf16)";
+    return msg;
+  }
+
+  const DeriveOptions &derive = opts.derive;
+  if (!derive.costModel.empty() && derive.costModel != "cpu" &&
+      derive.costModel != "cuda") {
+    os << "--derive-cost-model="
+                 << derive.costModel << " is not supported (cpu, cuda)";
+    return msg;
+  }
+
+  const TrainOptions &train = opts.train;
+  if (train.loss != "mse" && train.loss != "cross-entropy") {
+    os << "--loss=" << train.loss
+                 << " is not supported (mse, cross-entropy)";
+    return msg;
+  }
+  if (train.optimizer != "sgd" && train.optimizer != "adam" &&
+      train.optimizer != "none") {
+    os << "--optimizer=" << train.optimizer
+                 << " is not supported (sgd, adam, none)";
+    return msg;
+  }
+  const RematOptions &remat = opts.remat;
+  if (!remat.budget.empty()) {
+    int64_t bytes;
+    double percent;
+    if (!parseMemoryBudget(remat.budget, bytes, percent)) {
+      os << "--memory-budget='"
+                   << remat.budget
+                   << "' is not a size (bytes, or with K/M/G) or a "
+                      "percentage of the no-remat peak (e.g. 80%)";
+      return msg;
+    }
+    remat::Method m;
+    if (!remat::parseMethod(remat.method, m)) {
+      os << "--remat-method="
+                   << remat.method
+                   << " is not supported (moccasin, greedy, greedy-restarts, "
+                      "chen-sqrt-n, checkmate-milp)";
+      return msg;
+    }
+  }
+  if (opts.mesh.empty() && opts.stageMeshes.empty() &&
+      (opts.emit == "spmd" || !opts.shardSpec.empty() ||
+       !opts.shardReport.empty())) {
+    os << "--emit=spmd, --shard-spec and "
+                    "--shard-report need --mesh (or --stage-mesh)";
+    return msg;
+  }
+  if (opts.pipelineStages < 1 || opts.pipelineStages > 64) {
+    os << "--pipeline-stages="
+                 << opts.pipelineStages << " is out of range (1-64)";
+    return msg;
+  }
+  if (opts.pipelineStages == 1 && !opts.stageMeshes.empty()) {
+    os << "--stage-mesh needs "
+                    "--pipeline-stages";
+    return msg;
+  }
+  if (opts.pipelineStages > 1) {
+    const char *why = nullptr;
+    if (cuda)
+      why = "pipelines run on the cpu target";
+    else if (train.enabled)
+      why = "pipelined training steps are not built (the 1F1B and eager-1F1B "
+            "schedules are modelled in bench/shard)";
+    else if (opts.emit != "artifact")
+      why = "a pipeline compiles to artifacts only (--emit=artifact)";
+    else if (!opts.mesh.empty())
+      why = "give each stage its mesh with --stage-mesh, not --mesh";
+    else if (static_cast<int64_t>(opts.stageMeshes.size()) > opts.pipelineStages)
+      why = "more --stage-mesh values than stages";
+    else if (!opts.remat.budget.empty())
+      why = "--memory-budget applies to whole programs";
+    if (why) {
+      os << "--pipeline-stages: " << why;
+      return msg;
+    }
+  }
+  // Paths go into pass-option text, whose syntax these characters break.
+  for (auto [flag, path] :
+       {std::pair{"--shard-report", &opts.shardReport},
+        std::pair{"--derive-report", &derive.report},
+        std::pair{"--memory-report", &opts.memoryReport},
+        std::pair{"--memory-plot", &opts.memoryPlot},
+        std::pair{"--remat-dump-graph", &opts.remat.dumpGraph}})
+    if (path->find_first_of(" {},=\"") != std::string::npos) {
+      os << flag << " path '" << *path
+                   << "' must not contain spaces, braces, commas, '=' or "
+                      "quotes";
+      return msg;
+    }
+  if (cuda && !opts.mesh.empty() && opts.emit != "spmd" &&
+      opts.emit != "tessera") {
+    os << "--mesh: partitioned programs run "
+                    "on the CPU target (collectives through MPI); the cuda "
+                    "target has no NCCL runtime yet (--emit=spmd writes the "
+                    "SPMD program)";
+    return msg;
+  }
+  if (cuda && (!opts.memoryReport.empty() || !opts.memoryPlot.empty())) {
+    os << "--memory-report and "
+                    "--memory-plot describe the CPU target's arena plan; the "
+                    "cuda target prints its own plan with its progress "
+                    "lines";
+    return msg;
+  }
+
+  return "";
+}
+
 int compile(const CompileOptions &opts) {
   registerEverything();
   DialectRegistry registry;
@@ -684,154 +851,18 @@ int compile(const CompileOptions &opts) {
   });
   Timer timer(opts);
 
+  if (std::string why = checkOptions(opts); !why.empty()) {
+    Diag(opts, Diagnostic::Error) << why;
+    return 1;
+  }
+  if (opts.emit == "artifact" && opts.outputPath == "-" && !opts.outputBuffer) {
+    Diag(opts, Diagnostic::Error)
+        << "an artifact is binary: give -o a file (stdout, '-', is for IR "
+           "--emit values)";
+    return 1;
+  }
   const bool cuda = opts.target == "cuda";
-  if (opts.target != "cpu" && !cuda) {
-    Diag(opts, Diagnostic::Error) << "unknown target '" << opts.target
-                 << "' (supported: cpu, cuda)";
-    return 1;
-  }
-  static const char *kCpuEmits[] = {"artifact", "tessera", "spmd", "linalg",
-                                    "llvm",     "object",  "so"};
-  static const char *kCudaEmits[] = {"artifact", "tessera", "spmd", "linalg",
-                                     "gpu",      "ptx"};
-  if (cuda ? !llvm::is_contained(kCudaEmits, opts.emit)
-           : !llvm::is_contained(kCpuEmits, opts.emit)) {
-    Diag(opts, Diagnostic::Error) << "--emit=" << opts.emit
-                 << " is not available for --target=" << opts.target << " ("
-                 << (cuda ? "artifact, tessera, spmd, linalg, gpu, ptx"
-                          : "artifact, tessera, spmd, linalg, llvm, object, so")
-                 << ")";
-    return 1;
-  }
-  if (cuda && opts.gpuArch != "sm_80" && opts.gpuArch != "sm_90") {
-    Diag(opts, Diagnostic::Error) << "--gpu-arch=" << opts.gpuArch
-                 << " is not supported (sm_80, sm_90)";
-    return 1;
-  }
-
-  if (opts.precision != "f32" && opts.precision != "bf16" &&
-      opts.precision != "f16") {
-    Diag(opts, Diagnostic::Error) << "--precision=" << opts.precision
-                 << " is not supported (f32, bf16, f16)";
-    return 1;
-  }
-  // f16 conversions need F16C on the CPU: without it LLVM calls libgcc
-  // helpers the linked object cannot resolve. Only the host is checked.
-  if (!cuda && opts.precision == "f16" &&
-      (opts.cpu != "native" ||
-       !llvm::sys::getHostCPUFeatures().lookup("f16c"))) {
-    Diag(opts, Diagnostic::Error) << "--precision=f16 on the CPU target "
-                    "needs --cpu=native on a host with F16C"
-                 << (opts.cpu == "native" ? ", which this host lacks" : "")
-                 << " (use bf16)";
-    return 1;
-  }
-
   const DeriveOptions &derive = opts.derive;
-  if (!derive.costModel.empty() && derive.costModel != "cpu" &&
-      derive.costModel != "cuda") {
-    Diag(opts, Diagnostic::Error) << "--derive-cost-model="
-                 << derive.costModel << " is not supported (cpu, cuda)";
-    return 1;
-  }
-
-  const TrainOptions &train = opts.train;
-  if (train.loss != "mse" && train.loss != "cross-entropy") {
-    Diag(opts, Diagnostic::Error) << "--loss=" << train.loss
-                 << " is not supported (mse, cross-entropy)";
-    return 1;
-  }
-  if (train.optimizer != "sgd" && train.optimizer != "adam" &&
-      train.optimizer != "none") {
-    Diag(opts, Diagnostic::Error) << "--optimizer=" << train.optimizer
-                 << " is not supported (sgd, adam, none)";
-    return 1;
-  }
-  const RematOptions &remat = opts.remat;
-  if (!remat.budget.empty()) {
-    int64_t bytes;
-    double percent;
-    if (!parseMemoryBudget(remat.budget, bytes, percent)) {
-      Diag(opts, Diagnostic::Error) << "--memory-budget='"
-                   << remat.budget
-                   << "' is not a size (bytes, or with K/M/G) or a "
-                      "percentage of the no-remat peak (e.g. 80%)";
-      return 1;
-    }
-    remat::Method m;
-    if (!remat::parseMethod(remat.method, m)) {
-      Diag(opts, Diagnostic::Error) << "--remat-method="
-                   << remat.method
-                   << " is not supported (moccasin, greedy, greedy-restarts, "
-                      "chen-sqrt-n, checkmate-milp)";
-      return 1;
-    }
-  }
-  if (opts.mesh.empty() && opts.stageMeshes.empty() &&
-      (opts.emit == "spmd" || !opts.shardSpec.empty() ||
-       !opts.shardReport.empty())) {
-    Diag(opts, Diagnostic::Error) << "--emit=spmd, --shard-spec and "
-                    "--shard-report need --mesh (or --stage-mesh)";
-    return 1;
-  }
-  if (opts.pipelineStages < 1 || opts.pipelineStages > 64) {
-    Diag(opts, Diagnostic::Error) << "--pipeline-stages="
-                 << opts.pipelineStages << " is out of range (1-64)";
-    return 1;
-  }
-  if (opts.pipelineStages == 1 && !opts.stageMeshes.empty()) {
-    Diag(opts, Diagnostic::Error) << "--stage-mesh needs "
-                    "--pipeline-stages";
-    return 1;
-  }
-  if (opts.pipelineStages > 1) {
-    const char *why = nullptr;
-    if (cuda)
-      why = "pipelines run on the cpu target";
-    else if (train.enabled)
-      why = "pipelined training steps are not built (the 1F1B and eager-1F1B "
-            "schedules are modelled in bench/shard)";
-    else if (opts.emit != "artifact")
-      why = "a pipeline compiles to artifacts only (--emit=artifact)";
-    else if (!opts.mesh.empty())
-      why = "give each stage its mesh with --stage-mesh, not --mesh";
-    else if (static_cast<int64_t>(opts.stageMeshes.size()) > opts.pipelineStages)
-      why = "more --stage-mesh values than stages";
-    else if (!opts.remat.budget.empty())
-      why = "--memory-budget applies to whole programs";
-    if (why) {
-      Diag(opts, Diagnostic::Error) << "--pipeline-stages: " << why;
-      return 1;
-    }
-  }
-  // Paths go into pass-option text, whose syntax these characters break.
-  for (auto [flag, path] :
-       {std::pair{"--shard-report", &opts.shardReport},
-        std::pair{"--derive-report", &derive.report},
-        std::pair{"--memory-report", &opts.memoryReport},
-        std::pair{"--memory-plot", &opts.memoryPlot},
-        std::pair{"--remat-dump-graph", &opts.remat.dumpGraph}})
-    if (path->find_first_of(" {},=\"") != std::string::npos) {
-      Diag(opts, Diagnostic::Error) << flag << " path '" << *path
-                   << "' must not contain spaces, braces, commas, '=' or "
-                      "quotes";
-      return 1;
-    }
-  if (cuda && !opts.mesh.empty() && opts.emit != "spmd" &&
-      opts.emit != "tessera") {
-    Diag(opts, Diagnostic::Error) << "--mesh: partitioned programs run "
-                    "on the CPU target (collectives through MPI); the cuda "
-                    "target has no NCCL runtime yet (--emit=spmd writes the "
-                    "SPMD program)";
-    return 1;
-  }
-  if (cuda && (!opts.memoryReport.empty() || !opts.memoryPlot.empty())) {
-    Diag(opts, Diagnostic::Error) << "--memory-report and "
-                    "--memory-plot describe the CPU target's arena plan; the "
-                    "cuda target prints its own plan with its progress "
-                    "lines";
-    return 1;
-  }
 
   // 1. Import.
   OwningOpRef<ModuleOp> module;

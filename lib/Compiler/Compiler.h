@@ -20,19 +20,23 @@ namespace tessera {
 
 /// One message of a compilation: errors, warnings and notes, and remarks
 /// (progress and timing lines, given when `verbose`). `file` is empty when
-/// the message has no source location; line and column count from 1.
+/// the message has no source location; line and column count from 1 (0:
+/// not known). `io`: an error reading or writing a file.
 struct Diagnostic {
   enum Severity { Error, Warning, Note, Remark } severity = Error;
   std::string message;
   std::string file;
   unsigned line = 0, column = 0;
+  bool io = false;
 };
 using DiagnosticHandler = std::function<void(const Diagnostic &)>;
 
-/// tessera-compile's rendering of a diagnostic (one or more lines, with a
-/// trailing newline): "FILE:LINE:COL: error: MSG", "tessera-compile:
-/// warning: MSG", "[tessera-compile] MSG" for remarks.
-std::string formatDiagnostic(const Diagnostic &d);
+/// A diagnostic as one or more lines with a trailing newline:
+/// "FILE:LINE:COL: error: MSG" ("FILE: error: MSG" without a line), else
+/// "TOOL: error: MSG", and "[TOOL] MSG" for remarks; with an empty `tool`,
+/// "error: MSG" and "remark: MSG".
+std::string formatDiagnostic(const Diagnostic &d,
+                             const char *tool = "tessera-compile");
 
 struct CompileOptions {
   std::string inputPath;  ///< .onnx model (or .mlir in the tessera dialect)
@@ -86,6 +90,11 @@ struct CompileOptions {
   bool verifyEach = false;
   std::string dumpDir; ///< if set, IR after each stage is written there
 };
+
+/// The option values and the combinations visible in `options` (targets,
+/// emits, precisions, methods, meshes, paths...): "" or the first problem,
+/// worded as tessera-compile's flags. compile() checks them too.
+std::string checkOptions(const CompileOptions &options);
 
 /// Runs the whole compilation. Diagnostics go to options.diagnostics (or
 /// stderr) with locations; returns 0 on success, non-zero otherwise. Nothing

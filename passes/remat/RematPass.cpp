@@ -327,10 +327,11 @@ struct TesseraRematPass
     }
     if (plain.peak <= limit) {
       if (report)
-        llvm::errs() << llvm::formatv(
+        f.emitRemark() << llvm::formatv(
             "remat: @{0}: {1} nodes, no-remat peak {2} B fits the budget "
-            "{3} B: nothing recomputed\n",
-            f.getSymName(), g.size(), plain.peak, limit);
+            "{3} B: nothing recomputed",
+            f.getSymName(), g.size(), plain.peak, limit)
+                              .str();
       setSummary(f, plain.peak, limit, plain.peak, 0, 1.0, "no-remat");
       return success();
     }
@@ -363,14 +364,15 @@ struct TesseraRematPass
     }
     double overhead = r.eval.cost / std::max(plain.cost, 1e-30);
     if (report)
-      llvm::errs() << llvm::formatv(
+      f.emitRemark() << llvm::formatv(
           "remat: @{0}: {1} nodes, no-remat peak {2} B, budget {3} B, "
           "{4}: peak {5} B, {6} recomputations, compute x{7:F4}, "
-          "solve {8:F2} s{9}{10}\n",
+          "solve {8:F2} s{9}{10}",
           f.getSymName(), g.size(), plain.peak, limit, remat::methodName(m),
           r.eval.peak, r.eval.recomputes, overhead, r.seconds,
           r.optimal ? ", optimal" : "",
-          r.note.empty() || r.optimal ? "" : " (" + r.note + ")");
+          r.note.empty() || r.optimal ? "" : " (" + r.note + ")")
+                            .str();
     applySchedule(f, fg, r.schedule);
     setSummary(f, plain.peak, limit, r.eval.peak, r.eval.recomputes, overhead,
                remat::methodName(m));

@@ -117,6 +117,7 @@ class _Session:
     def __init__(self, opts, on_diagnostic=None):
         self.diagnostics = []
         self._on_diagnostic = on_diagnostic
+        self._handler_error = None  # what on_diagnostic raised, re-raised after
         self._verbose = False
         o = ctypes.c_void_p()
         err = _capi.compiler.tsc_options_create(ctypes.byref(o))
@@ -125,6 +126,8 @@ class _Session:
         self._handle = ctypes.c_void_p()
         try:
             for key, value in opts.items():
+                if value is None:  # not set
+                    continue
                 name = key.replace("_", "-")
                 if name == "verbose":
                     self._verbose = bool(value)
@@ -148,7 +151,12 @@ class _Session:
                           d.line, d.column)
         self.diagnostics.append(diag)
         if self._on_diagnostic is not None:
-            self._on_diagnostic(diag)
+            # ctypes would print and drop an exception raised here.
+            try:
+                self._on_diagnostic(diag)
+            except BaseException as e:  # noqa: B036 - re-raised after the call
+                if self._handler_error is None:
+                    self._handler_error = e
         elif self._verbose or sev == "warning":
             where = f"{diag.file}:{diag.line}:{diag.column}: " if diag.file else ""
             print(f"[tessera] {where}{sev}: {diag.message}", file=sys.stderr)
@@ -163,6 +171,12 @@ class _Session:
         else:
             err = _capi.compiler.tsc_compile_file(
                 self._handle, os.fsencode(source), ctypes.byref(out))
+        if self._handler_error is not None:
+            if not err:
+                _capi.compiler.tsc_output_free(out)
+            else:
+                _capi.compiler.tsc_error_free(err)
+            raise self._handler_error
         if err:
             raise _take_compile_error(err, self.diagnostics)
         try:
@@ -183,8 +197,9 @@ def compile(source, *, format=None, name=None, on_diagnostic=None, **options):
     """Compiles a model and loads it.
 
     source: a path (str or os.PathLike; '.mlir' is tessera-dialect MLIR, other
-    files ONNX) or the model's bytes. format: 'onnx' (default for bytes) or
-    'mlir'. name: how diagnostics name a bytes model. on_diagnostic: called
+    files ONNX, unless `format` says) or the model's bytes. format: 'onnx'
+    (default for bytes) or 'mlir'. name: how diagnostics name a bytes model.
+    Options set to None are left unset. on_diagnostic: called
     with each Diagnostic (by default warnings, and with verbose=True progress,
     go to stderr). options: tessera-compile's flags, '_' for '-', e.g.
     precision="bf16", memory_budget="80%", derive=True,
@@ -201,11 +216,21 @@ def compile(source, *, format=None, name=None, on_diagnostic=None, **options):
     if not is_bytes and not isinstance(source, (str, os.PathLike)):
         raise TypeError("tessera.compile: source must be a path or bytes, got "
                         f"{type(source).__name__}")
-    if format is None:
-        format = "onnx"
-    if format not in ("onnx", "mlir"):
+    if format not in (None, "onnx", "mlir"):
         raise CompileError(f"unknown format '{format}' (onnx, mlir)",
                            "TSC_ERR_INVALID_ARGUMENT")
+    if not is_bytes and format is not None:
+        # A path whose suffix does not say its format: compiled from its bytes.
+        path = os.fspath(source)
+        try:
+            with open(path, "rb") as f:
+                source = f.read()
+        except OSError as e:
+            raise CompileError(f"cannot open model '{path}': {e.strerror}",
+                               "TSC_ERR_IO") from None
+        name = name or path
+    if format is None:
+        format = "onnx"
     session = _Session(options, on_diagnostic)
     artifact, seconds = session.compile(source, format, name)
     model = load(artifact)

@@ -11,6 +11,7 @@ of the example inputs' shapes and dtypes (on the CPU) and returns tensors
 (one, or a tuple when the module returns several).
 """
 
+import inspect
 import io
 import warnings
 
@@ -36,10 +37,15 @@ def export_onnx(module, example_inputs, input_names=None, output_names=None):
         # TransformerEncoderLayer's) that have no ONNX export.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            extra = {}
+            # Newer torch defaults to its dynamo exporter; the TorchScript
+            # one is the one these options describe.
+            if "dynamo" in inspect.signature(_torch.onnx.export).parameters:
+                extra["dynamo"] = False
             _torch.onnx.export(module, args, buf, opset_version=OPSET,
                                do_constant_folding=True, input_names=input_names,
                                output_names=output_names,
-                               training=_torch.onnx.TrainingMode.EVAL)
+                               training=_torch.onnx.TrainingMode.EVAL, **extra)
     finally:
         module.train(was_training)
     return buf.getvalue()

@@ -1,6 +1,6 @@
 """Embedding against an installed Tessera, and docs/embedding.md's examples.
 
-    install_test.py BUILD_DIR WORK_DIR [--docs-only]
+    install_test.py BUILD_DIR WORK_DIR
 
 1. `cmake --install BUILD_DIR --prefix WORK_DIR/prefix`.
 2. examples/embed (find_package(Tessera)) is configured, built and run on an
@@ -134,6 +134,22 @@ def main():
                          capture_output=True)
     assert bad.returncode != 0 and "missing.onnx" in bad.stderr, bad
     print("examples/embed: built against the installed package and matched torch")
+
+    # The installed tools run from the prefix (their RPATHs).
+    art = work / "two_heads.tsr"
+    run([prefix / "bin/tessera-compile", "-q", onnx, "-o", art])
+    r = run([prefix / "bin/tessera-run", art, "--info"])
+    assert "input 'x': [4,6] (f32)" in r.stdout, r.stdout
+    # A consumer asking for the compiler component gets it.
+    probe = work / "probe"
+    probe.mkdir()
+    (probe / "CMakeLists.txt").write_text(
+        "cmake_minimum_required(VERSION 3.20)\nproject(P LANGUAGES C)\n"
+        "find_package(Tessera 0.1 REQUIRED COMPONENTS runtime compiler)\n"
+        "message(STATUS \"tessera-compile: ${TESSERA_COMPILE_EXECUTABLE}\")\n")
+    r = run(["cmake", "-S", probe, "-B", probe / "build", *gen,
+             f"-DCMAKE_PREFIX_PATH={prefix}"])
+    assert f"tessera-compile: {prefix}/bin/tessera-compile" in r.stdout, r.stdout
 
     # 3. docs/embedding.md.
     doc = (ROOT / "docs/embedding.md").read_text()

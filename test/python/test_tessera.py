@@ -129,8 +129,11 @@ class Options(unittest.TestCase):
             tessera.compile(MLIR.encode(), format="mlir", opt_level=7)
         with self.assertRaisesRegex(tessera.CompileError, "need --train"):
             tessera.compile(MLIR.encode(), format="mlir", optimizer="adam")
-        with self.assertRaisesRegex(tessera.CompileError, "precision=f8 is not supported"):
+        with self.assertRaises(tessera.CompileError) as cm:
             tessera.compile(MLIR.encode(), format="mlir", precision="f8")
+        self.assertEqual(cm.exception.code, "TSC_ERR_INVALID_OPTION")
+        self.assertEqual(str(cm.exception),
+                         "--precision=f8 is not supported (f32, bf16, f16)")
         with self.assertRaisesRegex(tessera.CompileError, "emit must be 'artifact'"):
             tessera.compile(MLIR.encode(), format="mlir", emit="linalg")
         with self.assertRaisesRegex(tessera.CompileError, "unknown format 'tflite'"):
@@ -176,6 +179,24 @@ class Diagnostics(unittest.TestCase):
         self.assertIn("tessera.nope", errs[0].message)
         self.assertIn("bad.mlir:2:8: error:", str(e))
 
+    def test_callback_exceptions_propagate(self):
+        def boom(d):
+            raise KeyError("from the callback")
+        with self.assertRaisesRegex(KeyError, "from the callback"):
+            tessera.compile(MLIR.encode(), format="mlir", verbose=True, on_diagnostic=boom)
+
+    def test_error_text(self):
+        with self.assertRaises(tessera.CompileError) as cm:
+            tessera.compile(MLIR.encode(), format="mlir", memory_budget="12",
+                            train=True, optimizer=None)
+        # One line per diagnostic, no tool name; the note follows its error.
+        lines = str(cm.exception).splitlines()
+        self.assertRegex(lines[0], r"^<buffer>:\d+:\d+: error: tessera-remat: "
+                         "the memory budget of 12 bytes")
+        self.assertIn(": note: here ", lines[1])
+        self.assertTrue(any(ln.startswith("error: stage 'tessera-graph-cleanup' failed")
+                            for ln in lines), lines)
+
     def test_callback_and_progress(self):
         seen = []
         tessera.compile(MLIR.encode(), format="mlir", verbose=True, on_diagnostic=seen.append)
@@ -201,12 +222,17 @@ class PathsAndArtifacts(unittest.TestCase):
                 f.write(MLIR)
             m = tessera.compile(src)
             self.assertEqual(m.inputs[0].name, "x")
+            # A suffix that does not say the format, with format= given.
+            txt = os.path.join(d, "m.txt")
+            os.rename(src, txt)
+            self.assertEqual(tessera.compile(txt, format="mlir").inputs[0].name, "x")
+            os.rename(txt, src)
             # The same model as an artifact file, through tessera-compile.
             art = os.path.join(d, "m.tsr")
-            tool = os.path.join(os.path.dirname(tessera.__file__), "..", "..", "bin",
-                                "tessera-compile")
-            if not os.path.exists(tool):
-                self.skipTest("tessera-compile is not next to the package")
+            bindir = os.environ.get("TESSERA_BIN_DIR")
+            if not bindir:
+                self.skipTest("TESSERA_BIN_DIR (tessera-compile's directory) is not set")
+            tool = os.path.join(bindir, "tessera-compile")
             self.assertEqual(os.system(f"'{tool}' -q '{src}' -o '{art}'"), 0)
             m2 = tessera.load(art)
             x = np.ones((2, 3), np.float32)

@@ -2,8 +2,11 @@
 #include "tessera/Compiler.h"
 
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <type_traits>
 
 namespace cl = llvm::cl;
 
@@ -152,7 +155,11 @@ static tsc_error *setOptions(tsc_options *o) {
     if (!e && given(v)) {
       std::string s;
       llvm::raw_string_ostream os(s);
-      os << v.getValue();
+      if constexpr (std::is_floating_point_v<
+                        std::decay_t<decltype(v.getValue())>>)
+        os << llvm::format("%.17g", double(v.getValue()));
+      else
+        os << v.getValue();
       e = set(name, s);
     }
   };
@@ -204,7 +211,10 @@ static tsc_error *setOptions(tsc_options *o) {
   return e;
 }
 
-static void printDiagnostic(const tsc_diagnostic *d, void *) {
+/// Prints a diagnostic as it comes; counts the errors in *user_data.
+static void printDiagnostic(const tsc_diagnostic *d, void *userData) {
+  if (d->severity == TSC_SEVERITY_ERROR)
+    ++*static_cast<int *>(userData);
   if (char *line = tsc_diagnostic_format(d)) {
     llvm::errs() << line;
     tsc_string_free(line);
@@ -242,17 +252,16 @@ int main(int argc, char **argv) {
   if (!e)
     e = tsc_session_create(options, &session);
   tsc_options_free(options);
-  bool reported = false;
+  int printed = 0;
   if (!e) {
-    tsc_session_set_diagnostic_handler(session, printDiagnostic, nullptr);
+    tsc_session_set_diagnostic_handler(session, printDiagnostic, &printed);
     e = tsc_compile_file_to_path(session, input.c_str(), out.c_str());
-    // A failed compile's errors reached the handler already.
-    reported = tsc_error_code(e) == TSC_ERR_COMPILE;
   }
   tsc_session_free(session);
   if (!e)
     return 0;
-  if (!reported)
+  // Errors from the compile itself reached the handler already.
+  if (printed == 0)
     llvm::errs() << "tessera-compile: error: " << tsc_error_message(e) << "\n";
   tsc_error_free(e);
   return 1;
