@@ -434,12 +434,13 @@ private:
       d->cuStreamSynchronize(s);
       return false;
     }
-    if (d->hasStreams) {
-      if (!done && !check(d->cuEventCreate(&done, 2 /*disable timing*/),
-                          "cuEventCreate", err))
-        return false;
-      if (!check(d->cuEventRecord(done, s), "cuEventRecord", err))
-        return false;
+    if (d->hasStreams &&
+        ((!done && !check(d->cuEventCreate(&done, 2 /*disable timing*/),
+                          "cuEventCreate", err)) ||
+         !check(d->cuEventRecord(done, s), "cuEventRecord", err))) {
+      // Without the end event the next run could not wait for this one.
+      d->cuStreamSynchronize(s);
+      return false;
     }
     // Host outputs must be complete on return; device ones when asked.
     if (custom && (cfg.synchronize || !cfg.deviceBuffers))

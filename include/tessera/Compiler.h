@@ -69,8 +69,10 @@ typedef enum tsc_code {
   TSC_OK = 0,
   TSC_ERR_INVALID_ARGUMENT = 1, /* NULL handle or pointer, bad format name */
   TSC_ERR_INVALID_OPTION = 2,   /* unknown option, bad value, bad combination */
-  TSC_ERR_IO = 3,               /* input cannot be read, an output file not
-                                   written */
+  TSC_ERR_IO = 3,               /* the model cannot be read, or the output
+                                   (artifact, IR, pipeline directory) not
+                                   written; files other options name
+                                   (reports, dumps) fail as TSC_ERR_COMPILE */
   TSC_ERR_COMPILE = 4,          /* the model did not compile (diagnostics) */
   TSC_ERR_INTERNAL = 5,
   TSC_CODE_MAX_ENUM = 0x7FFFFFFF /* keeps the enum int-sized; not a code */
@@ -79,8 +81,9 @@ typedef enum tsc_code {
 typedef struct tsc_error tsc_error;
 
 /* Message text; "" for NULL, never NULL. A failed compile's message holds
- * every error diagnostic and its notes, one per line, as
- * "FILE:LINE:COL: error: MSG" (or "error: MSG" without a location). */
+ * every error diagnostic and its notes, each starting a line, as
+ * "FILE:LINE:COL: error: MSG", "FILE: error: MSG" without a line, or
+ * "error: MSG" without a location (a message may span lines). */
 TSC_API const char *tsc_error_message(const tsc_error *error);
 /* TSC_OK for NULL. */
 TSC_API tsc_code tsc_error_code(const tsc_error *error);
@@ -128,9 +131,10 @@ typedef void (*tsc_diagnostic_handler)(const tsc_diagnostic *diagnostic,
 
 /* "error", "warning", "note", "remark"; "invalid" otherwise. */
 TSC_API const char *tsc_severity_name(tsc_severity severity);
-/* tessera-compile's one-line rendering ("FILE:LINE:COL: error: MSG",
- * "tessera-compile: warning: MSG", "[tessera-compile] MSG" for remarks),
- * with a trailing newline; owned by the caller (free with tsc_string_free). */
+/* tessera-compile's rendering ("FILE:LINE:COL: error: MSG", "FILE: error:
+ * MSG" without a line, "tessera-compile: warning: MSG", "[tessera-compile]
+ * MSG" for remarks), with a trailing newline; owned by the caller (free
+ * with tsc_string_free); NULL for a bad severity. */
 TSC_API char *tsc_diagnostic_format(const tsc_diagnostic *diagnostic);
 TSC_API void tsc_string_free(char *string);
 
@@ -164,7 +168,7 @@ TSC_API tsc_error *tsc_compile_buffer(tsc_session *session, const void *data,
                                       const char *name,
                                       tsc_output **out_output);
 /* Compiles a model file onto disk: output_path is the artifact ("-" for
- * stdout with IR emits), or, with "pipeline-stages" above 1, the directory
+ * stdout with IR emits; TSC_ERR_INVALID_ARGUMENT for an artifact), or, with "pipeline-stages" above 1, the directory
  * of stage artifacts and pipeline.json. Each file is written atomically and
  * only once complete: a failed compile leaves no artifact (a failed
  * pipeline may leave the stages before the failing one). */

@@ -243,7 +243,8 @@ TSR_API void tsr_run_options_init(tsr_run_options *options);
  * otherwise). Runs with either enqueue their steps one by one (the model's
  * CUDA graph serves plain runs only); a stream being captured into a graph
  * is refused (TSR_ERR_DEVICE). The model's context is pushed for the run and
- * popped after: the caller's current context is kept. tsr_model_free waits
+ * popped after (drivers without cuCtxPushCurrent: made current), so the
+ * caller's current context is kept. tsr_model_free waits
  * for an unfinished asynchronous run. */
 TSR_API tsr_error *tsr_model_run_with_options(tsr_model *model,
                                               const tsr_run_options *options,

@@ -1,6 +1,7 @@
 //===- tessera/Tessera.hpp - C++ wrapper of the C APIs ----------*- C++ -*-===//
 //
-// Header-only RAII over tessera/Compiler.h and tessera/Runtime.h: errors
+// Header-only RAII over tessera/Compiler.h and tessera/Runtime.h (C++14):
+// errors
 // become tessera::Error exceptions (with the C code), handles free
 // themselves, options are a list of name/value pairs and diagnostics a
 // std::function. Nothing here is compiled into the libraries: link
@@ -176,8 +177,9 @@ public:
     detail::check(tsc_options_create(&o));
     std::unique_ptr<tsc_options, void (*)(tsc_options *)> guard(
         o, &tsc_options_free);
-    for (const auto &[name, value] : options)
-      detail::check(tsc_options_set(o, name.c_str(), value.c_str()));
+    for (const auto &option : options)
+      detail::check(
+          tsc_options_set(o, option.first.c_str(), option.second.c_str()));
     tsc_session *s = nullptr;
     detail::check(tsc_session_create(o, &s));
     session_.reset(s);
@@ -189,7 +191,8 @@ public:
   /// The artifact (or IR, per "emit") of a model file.
   std::string compileFile(const std::string &path) {
     tsc_output *out = nullptr;
-    finish(tsc_compile_file(session_.get(), path.c_str(), &out), out);
+    tsc_error *e = tsc_compile_file(session_.get(), path.c_str(), &out);
+    finish(e, out);
     return take(out);
   }
   /// The same from memory; format "onnx" or "mlir".
@@ -197,9 +200,9 @@ public:
                             const std::string &format = "onnx",
                             const std::string &name = "<buffer>") {
     tsc_output *out = nullptr;
-    finish(tsc_compile_buffer(session_.get(), data, size, format.c_str(),
-                              name.c_str(), &out),
-           out);
+    tsc_error *e = tsc_compile_buffer(session_.get(), data, size,
+                                      format.c_str(), name.c_str(), &out);
+    finish(e, out);
     return take(out);
   }
   void compileFileToPath(const std::string &input, const std::string &output) {
@@ -231,10 +234,10 @@ private:
     detail::check(e);
   }
   static std::string take(tsc_output *out) {
-    std::string bytes(static_cast<const char *>(tsc_output_data(out)),
-                      tsc_output_size(out));
-    tsc_output_free(out);
-    return bytes;
+    std::unique_ptr<tsc_output, void (*)(tsc_output *)> owned(
+        out, &tsc_output_free);
+    return std::string(static_cast<const char *>(tsc_output_data(out)),
+                       tsc_output_size(out));
   }
 
   std::unique_ptr<Sink> handler_;

@@ -23,6 +23,8 @@
 #include <set>
 #include <sstream>
 
+#include <sys/stat.h>
+
 #ifndef TESSERA_VERSION_STRING
 #define TESSERA_VERSION_STRING "unknown"
 #endif
@@ -52,6 +54,7 @@ namespace {
 
 /// Returned when an error cannot be allocated; never freed.
 tsc_error kOutOfMemory{TSC_ERR_INTERNAL, "out of memory"};
+tsc_error kInternal{TSC_ERR_INTERNAL, "internal error (unknown exception)"};
 
 tsc_error *makeError(tsc_code code, std::string message) {
   try {
@@ -69,8 +72,14 @@ template <typename F> tsc_error *guarded(const char *fn, F &&body) {
   } catch (const std::bad_alloc &) {
     return &kOutOfMemory;
   } catch (const std::exception &e) {
-    return makeError(TSC_ERR_INTERNAL,
-                     std::string(fn) + ": internal error: " + e.what());
+    try {
+      return makeError(TSC_ERR_INTERNAL,
+                       std::string(fn) + ": internal error: " + e.what());
+    } catch (...) {
+      return &kOutOfMemory;
+    }
+  } catch (...) {
+    return &kInternal;
   }
 }
 
@@ -285,12 +294,15 @@ std::mutex &compileMutex() {
 tsc_error *run(tsc_session *s, tessera::CompileOptions o,
                std::string *bytes, double *seconds) {
   std::string errors;
-  bool io = false;
+  bool io = false, lastWasError = false;
   o.diagnostics = [&](const tessera::Diagnostic &d) {
     try {
+      // Errors, and the notes that follow an error.
       if (d.severity == tessera::Diagnostic::Error ||
-          (d.severity == tessera::Diagnostic::Note && !errors.empty()))
+          (d.severity == tessera::Diagnostic::Note && lastWasError))
         errors += tessera::formatDiagnostic(d, "");
+      if (d.severity != tessera::Diagnostic::Note)
+        lastWasError = d.severity == tessera::Diagnostic::Error;
     } catch (...) {
     }
     io |= d.io;
@@ -323,8 +335,13 @@ tsc_error *run(tsc_session *s, tessera::CompileOptions o,
                    errors.empty() ? "compilation failed" : errors);
 }
 
-/// TSC_ERR_IO unless `path` can be opened for reading.
+/// TSC_ERR_IO unless `path` is a file that can be opened for reading.
 tsc_error *probeInput(const char *path) {
+  struct stat st;
+  if (::stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+    return makeError(TSC_ERR_IO,
+                     std::string("cannot open model '") + path +
+                         "': it is a directory");
   std::ifstream probe(path, std::ios::binary);
   if (probe)
     return nullptr;
@@ -362,7 +379,7 @@ const char *tsc_error_message(const tsc_error *e) {
 }
 tsc_code tsc_error_code(const tsc_error *e) { return e ? e->code : TSC_OK; }
 void tsc_error_free(tsc_error *e) {
-  if (e != &kOutOfMemory)
+  if (e != &kOutOfMemory && e != &kInternal)
     delete e;
 }
 
@@ -526,6 +543,11 @@ tsc_error *tsc_compile_file_to_path(tsc_session *s, const char *input,
                      "tsc_compile_file_to_path: session, input_path or "
                      "output_path is NULL or empty");
   return guarded("tsc_compile_file_to_path", [&]() -> tsc_error * {
+    if (std::strcmp(output, "-") == 0 &&
+        (s->compile.emit == "artifact" || s->compile.pipelineStages > 1))
+      return makeError(TSC_ERR_INVALID_ARGUMENT,
+                       "an artifact is binary: give an output file (stdout, "
+                       "'-', is for IR emits)");
     if (tsc_error *e = probeInput(input))
       return e;
     tessera::CompileOptions o = s->compile;

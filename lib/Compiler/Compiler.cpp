@@ -147,7 +147,7 @@ void forwardDiagnostic(const CompileOptions &opts, mlir::Diagnostic &md) {
     }
     // ONNX nodes are named in the message ("'node': ..."), unless it
     // already names them.
-    if (!name.empty() && d.message.find(name) == std::string::npos)
+    if (!name.empty() && d.message.find("'" + name + "'") == std::string::npos)
       d.message = "'" + name + "': " + d.message;
     return d;
   };
@@ -1103,8 +1103,11 @@ int compilePipeline(MLIRContext &ctx, OwningOpRef<ModuleOp> &module,
   const int64_t n = opts.pipelineStages;
   const std::string dir = opts.outputPath;
   if (std::error_code ec = llvm::sys::fs::create_directories(dir)) {
-    Diag(opts, Diagnostic::Error) << "cannot create the pipeline "
-                    "directory '" << dir << "': " << ec.message();
+    Diagnostic d;
+    d.message = "cannot create the pipeline directory '" + dir +
+                "': " + ec.message();
+    d.io = true;
+    Diag::emit(opts, d);
     return 1;
   }
   auto signature = [](func::FuncOp fn, std::string &err) {

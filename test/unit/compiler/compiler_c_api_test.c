@@ -254,6 +254,29 @@ int main(int argc, char **argv) {
   CHECK(tsc_error_code(e) == TSC_ERR_IO && a == NULL);
   CHECK(strstr(tsc_error_message(e), "/nonexistent/model.onnx") != NULL);
   tsc_error_free(e);
+  /* A directory, and an artifact sent to stdout. */
+  e = tsc_compile_file(s, argv[1], &a);
+  CHECK(tsc_error_code(e) == TSC_ERR_IO && a == NULL);
+  CHECK(strstr(tsc_error_message(e), "it is a directory") != NULL);
+  tsc_error_free(e);
+  e = tsc_compile_file_to_path(s, argv[1], "-");
+  CHECK(tsc_error_code(e) == TSC_ERR_INVALID_ARGUMENT);
+  tsc_error_free(e);
+  /* An output that cannot be written. */
+  {
+    char bad_out[1100];
+    snprintf(bad_out, sizeof bad_out, "%s/no-such-dir/x.tsr", argv[1]);
+    snprintf(path, sizeof path, "%s/c-api-model.mlir", argv[1]);
+    f = fopen(path, "w");
+    if (f) {
+      fputs(kModel, f);
+      fclose(f);
+    }
+    e = tsc_compile_file_to_path(s, path, bad_out);
+    CHECK(tsc_error_code(e) == TSC_ERR_IO);
+    CHECK(strstr(tsc_error_message(e), "error: ") != NULL);
+    tsc_error_free(e);
+  }
   tsc_session_free(s);
 
   /* From a file: to memory with an IR emit, and onto disk. */
