@@ -77,6 +77,14 @@ static int matches(const float *got, const char *what) {
   return 1;
 }
 
+/* x, w and y in host memory. */
+static void bind_host(tsr_tensor *in, tsr_tensor *out) {
+  static const int64_t xs[2] = {N, K}, ws[2] = {K, M}, ys[2] = {N, M};
+  F32_TENSOR(in[0], "x", 2, xs, x, sizeof x);
+  F32_TENSOR(in[1], "w", 2, ws, w, sizeof w);
+  F32_TENSOR(out[0], "y", 2, ys, y, sizeof y);
+}
+
 static int skip(const char *why) {
   printf("skipped: %s\n", why);
   return 77;
@@ -144,9 +152,7 @@ int main(void) {
 
   /* 1. Plain run, host buffers (this also sets up the model's context). */
   fill(1.0f);
-  F32_TENSOR(in[0], "x", 2, xs, x, sizeof x);
-  F32_TENSOR(in[1], "w", 2, ws, w, sizeof w);
-  F32_TENSOR(out[0], "y", 2, ys, y, sizeof y);
+  bind_host(in, out);
   e = tsr_model_run(model, in, 2, out, 1);
   if (e)
     fprintf(stderr, "plain run: %s\n", tsr_error_message(e));
@@ -233,9 +239,7 @@ int main(void) {
     opts.cuda_stream = s1;
     CHECK(tsr_model_run_with_options(model, &opts, in, 2, out, 1) == NULL);
     fill(0.75f);
-    F32_TENSOR(in[0], "x", 2, xs, x, sizeof x);
-    F32_TENSOR(in[1], "w", 2, ws, w, sizeof w);
-    F32_TENSOR(out[0], "y", 2, ys, y, sizeof y);
+    bind_host(in, out);
     CHECK(tsr_model_run(model, in, 2, out, 1) == NULL);
     CHECK(matches(y, "plain run right after an asynchronous one"));
     CHECK(cu.streamSync(s1) == 0);
@@ -246,9 +250,7 @@ int main(void) {
 
   /* 7. Back to a plain run: the model's own buffers are intact. */
   fill(1.5f);
-  F32_TENSOR(in[0], "x", 2, xs, x, sizeof x);
-  F32_TENSOR(in[1], "w", 2, ws, w, sizeof w);
-  F32_TENSOR(out[0], "y", 2, ys, y, sizeof y);
+  bind_host(in, out);
   CHECK(tsr_model_run(model, in, 2, out, 1) == NULL);
   CHECK(matches(y, "plain run after stream runs"));
 
