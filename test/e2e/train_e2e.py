@@ -374,7 +374,9 @@ def check_model(name, workdir, budget, method, log):
         out = run(plain[:1] + plain[2:] + [
             "--memory-budget=%d" % limit, "--remat-method=" + method,
             "--remat-time-limit=20", "-o", rtsr, "--memory-report=" + rreport])
-        summary = [line for line in out.splitlines() if line.startswith("remat:")]
+        # The remat pass's summary: a remark, "LOC: remark: remat: @main: ...".
+        summary = [line[line.index("remat: @"):] for line in out.splitlines()
+                   if "remark: remat: @" in line]
         if not summary:
             problems.append("no remat summary line in tessera-compile's output")
         rdir = os.path.join(d, "out_remat")
