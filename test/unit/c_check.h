@@ -1,9 +1,12 @@
 /* CHECK for the C tests: reports the failed condition and counts it in
- * `failures`; main returns non-zero when any failed. */
+ * `failures`; main returns non-zero when any failed. Also the tensor
+ * bindings of c_tensor.h. */
 #ifndef TESSERA_TEST_C_CHECK_H
 #define TESSERA_TEST_C_CHECK_H
 
 #include <stdio.h>
+
+#include "c_tensor.h"
 
 static int failures = 0;
 
@@ -13,17 +16,6 @@ static int failures = 0;
       fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
       ++failures;                                                              \
     }                                                                          \
-  } while (0)
-
-/* A dense f32 tensor binding. */
-#define F32_TENSOR(t, tensor_name, rank_, shape_, data_, bytes_)               \
-  do {                                                                         \
-    (t).name = (tensor_name);                                                  \
-    (t).dtype = TSR_DTYPE_F32;                                                 \
-    (t).rank = (rank_);                                                        \
-    (t).shape = (shape_);                                                      \
-    (t).data = (data_);                                                        \
-    (t).byte_size = (bytes_);                                                  \
   } while (0)
 
 #endif

@@ -49,30 +49,11 @@ int main(int argc, char **argv) {
   CHECK(tsr_model_tensor_rank(model, TSR_ROLE_OUTPUT, 1) == 0);
   CHECK(tsr_model_tensor_byte_size(model, TSR_ROLE_OUTPUT, 0) == 24);
 
-  inputs[0].name = "x";
-  inputs[0].dtype = TSR_DTYPE_F32;
-  inputs[0].rank = 2;
-  inputs[0].shape = x_shape;
-  inputs[0].data = x;
-  inputs[0].byte_size = sizeof x;
-  inputs[1].name = NULL; /* positional */
-  inputs[1].dtype = TSR_DTYPE_I32;
-  inputs[1].rank = 1;
-  inputs[1].shape = b_shape;
-  inputs[1].data = b;
-  inputs[1].byte_size = sizeof b;
-  outputs[0].name = "y";
-  outputs[0].dtype = TSR_DTYPE_F32;
-  outputs[0].rank = 2;
-  outputs[0].shape = x_shape;
-  outputs[0].data = y;
-  outputs[0].byte_size = sizeof y;
-  outputs[1].name = "total";
-  outputs[1].dtype = TSR_DTYPE_F64;
-  outputs[1].rank = 0;
-  outputs[1].shape = NULL;
-  outputs[1].data = &total;
-  outputs[1].byte_size = sizeof total;
+  TSR_TENSOR(inputs[0], "x", TSR_DTYPE_F32, 2, x_shape, x, sizeof x);
+  /* b by position */
+  TSR_TENSOR(inputs[1], NULL, TSR_DTYPE_I32, 1, b_shape, b, sizeof b);
+  TSR_TENSOR(outputs[0], "y", TSR_DTYPE_F32, 2, x_shape, y, sizeof y);
+  TSR_TENSOR(outputs[1], "total", TSR_DTYPE_F64, 0, NULL, &total, sizeof total);
 
   err = tsr_model_run(model, inputs, 2, outputs, 2);
   if (err) {

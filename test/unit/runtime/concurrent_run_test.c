@@ -9,6 +9,8 @@
  *===----------------------------------------------------------------------===*/
 #include "tessera/Runtime.h"
 
+#include "../c_tensor.h"
+
 #include <pthread.h>
 #include <stdio.h>
 
@@ -36,30 +38,10 @@ static void *worker(void *arg) {
       x[i] = (float)(job->id * 1000 + run) * 0.5f + (float)i;
     for (i = 0; i < 3; ++i)
       b[i] = job->id * 7 - run + i;
-    inputs[0].name = "x";
-    inputs[0].dtype = TSR_DTYPE_F32;
-    inputs[0].rank = 2;
-    inputs[0].shape = x_shape;
-    inputs[0].data = x;
-    inputs[0].byte_size = sizeof x;
-    inputs[1].name = "b";
-    inputs[1].dtype = TSR_DTYPE_I32;
-    inputs[1].rank = 1;
-    inputs[1].shape = b_shape;
-    inputs[1].data = b;
-    inputs[1].byte_size = sizeof b;
-    outputs[0].name = "y";
-    outputs[0].dtype = TSR_DTYPE_F32;
-    outputs[0].rank = 2;
-    outputs[0].shape = x_shape;
-    outputs[0].data = y;
-    outputs[0].byte_size = sizeof y;
-    outputs[1].name = "total";
-    outputs[1].dtype = TSR_DTYPE_F64;
-    outputs[1].rank = 0;
-    outputs[1].shape = NULL;
-    outputs[1].data = &total;
-    outputs[1].byte_size = sizeof total;
+    TSR_TENSOR(inputs[0], "x", TSR_DTYPE_F32, 2, x_shape, x, sizeof x);
+    TSR_TENSOR(inputs[1], "b", TSR_DTYPE_I32, 1, b_shape, b, sizeof b);
+    TSR_TENSOR(outputs[0], "y", TSR_DTYPE_F32, 2, x_shape, y, sizeof y);
+    TSR_TENSOR(outputs[1], "total", TSR_DTYPE_F64, 0, NULL, &total, sizeof total);
     {
       tsr_error *err = tsr_model_run(model, inputs, 2, outputs, 2);
       if (err) {
