@@ -341,8 +341,7 @@ public:
         if (!check(d->cuModuleGetFunction(&p.fn, module, s.kernel.c_str()),
                    ("finding kernel '" + s.kernel + "'").c_str(), err))
           return false;
-        for (const GpuRef &r : s.args)
-          p.values.push_back(address(r));
+        p.values.resize(s.args.size()); // filled by refreshLaunchValues
       } else if (!blas) {
         if (!(blas = loadCublas(err)))
           return false;
@@ -352,6 +351,7 @@ public:
       }
       prepared.push_back(std::move(p));
     }
+    refreshLaunchValues();
     for (Prepared &p : prepared)
       for (CUdeviceptr &v : p.values)
         p.params.push_back(&v);

@@ -855,12 +855,6 @@ int compile(const CompileOptions &opts) {
     Diag(opts, Diagnostic::Error) << why;
     return 1;
   }
-  if (opts.emit == "artifact" && opts.outputPath == "-" && !opts.outputBuffer) {
-    Diag(opts, Diagnostic::Error)
-        << "an artifact is binary: give -o a file (stdout, '-', is for IR "
-           "--emit values)";
-    return 1;
-  }
   const bool cuda = opts.target == "cuda";
   const DeriveOptions &derive = opts.derive;
 

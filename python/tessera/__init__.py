@@ -62,6 +62,7 @@ class RunError(TesseraError):
 # The runtime's dtype codes (tessera/Runtime.h) and numpy's names.
 _DTYPES = {1: "float32", 2: "float64", 3: "float16", 4: "bfloat16", 5: "int8",
            6: "uint8", 7: "int16", 8: "int32", 9: "int64", 10: "bool"}
+_DTYPE_CODES = {name: code for code, name in _DTYPES.items()}
 _COMPILE_CODES = {1: "TSC_ERR_INVALID_ARGUMENT", 2: "TSC_ERR_INVALID_OPTION",
                   3: "TSC_ERR_IO", 4: "TSC_ERR_COMPILE", 5: "TSC_ERR_INTERNAL"}
 _LIST_OPTIONS = {"input-shape", "stage-mesh"}
@@ -356,7 +357,7 @@ class Model:
         shape = (ctypes.c_int64 * max(1, array.ndim))(*array.shape)
         keep.extend([nb, shape])
         t.name = nb
-        t.dtype = next(k for k, v in _DTYPES.items() if v == array.dtype.name)
+        t.dtype = _DTYPE_CODES[array.dtype.name]
         t.rank = array.ndim
         t.shape = shape
         t.data = array.ctypes.data if array.size else None
