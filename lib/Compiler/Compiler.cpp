@@ -92,8 +92,8 @@ public:
                    .count();
     total += s;
     if (opts.verbose)
-      Diag(opts, Diagnostic::Remark) << name << ": " << llvm::format("%.2f", s)
-                                     << " s";
+      Diag(opts, Diagnostic::Remark)
+          << name << ": " << llvm::format("%.2f", s) << " s";
     return r;
   }
   double total = 0;
@@ -371,7 +371,8 @@ bool readShardSpec(const std::string &value, nlohmann::json &spec,
     spec = nlohmann::json::parse(in, nullptr, false);
   }
   if (spec.is_discarded() || !spec.is_object()) {
-    err = "--shard-spec " + (inline_ ? std::string("text") : "'" + value + "'") +
+    err = "--shard-spec " +
+          (inline_ ? std::string("text") : "'" + value + "'") +
           " is not a JSON object of name -> sharding (e.g. {\"x\": "
           "\"[{data}, {}]\"})";
     return false;
@@ -553,8 +554,9 @@ int finishCuda(ModuleOp module, const CompileOptions &opts, Manifest &manifest,
     return 1;
   }
   if (!havePtxas && opts.verbose)
-    Diag(opts, Diagnostic::Remark) << "note: ptxas not found; the artifact "
-                    "holds PTX only (the driver JIT-compiles it at load)";
+    Diag(opts, Diagnostic::Remark)
+        << "note: ptxas not found; the artifact "
+           "holds PTX only (the driver JIT-compiles it at load)";
   manifest.json["target"] = "cuda";
   manifest.json["entry"] = "tessera_kernels";
   manifest.json["gpu_arch"] = opts.gpuArch;
@@ -563,18 +565,21 @@ int finishCuda(ModuleOp module, const CompileOptions &opts, Manifest &manifest,
   if (!cubin.empty())
     code.push_back({TSR_SECTION_CUBIN, cubin});
   std::string bytes;
-  if (!writeArtifactFile(opts, opts.outputPath, manifest, std::move(code), bytes))
+  if (!writeArtifactFile(opts, opts.outputPath, manifest, std::move(code),
+                         bytes))
     return 1;
   if (opts.verbose)
-    Diag(opts, Diagnostic::Remark) << "wrote " << opts.outputPath << " ("
-                 << bytes.size() << " bytes): " << prog.kernels
-                 << " kernels (PTX " << prog.ptx.size() << " bytes"
-                 << (cubin.empty() ? "" : ", cubin " + std::to_string(cubin.size()) +
-                                              " bytes for " + opts.gpuArch)
-                 << "), " << prog.launches << " launches, " << prog.gemms
-                 << " cuBLAS GEMMs, arena " << prog.arenaBytes
-                 << " bytes (unplanned " << prog.naiveArenaBytes << ") in "
-                 << llvm::format("%.2f", timer.total) << " s";
+    Diag(opts, Diagnostic::Remark)
+        << "wrote " << opts.outputPath << " (" << bytes.size()
+        << " bytes): " << prog.kernels << " kernels (PTX " << prog.ptx.size()
+        << " bytes"
+        << (cubin.empty() ? ""
+                          : ", cubin " + std::to_string(cubin.size()) +
+                                " bytes for " + opts.gpuArch)
+        << "), " << prog.launches << " launches, " << prog.gemms
+        << " cuBLAS GEMMs, arena " << prog.arenaBytes << " bytes (unplanned "
+        << prog.naiveArenaBytes << ") in " << llvm::format("%.2f", timer.total)
+        << " s";
   return 0;
 }
 } // namespace
@@ -681,8 +686,7 @@ std::string checkOptions(const CompileOptions &opts) {
   llvm::raw_string_ostream os(msg);
   const bool cuda = opts.target == "cuda";
   if (opts.target != "cpu" && !cuda) {
-    os << "unknown target '" << opts.target
-                 << "' (supported: cpu, cuda)";
+    os << "unknown target '" << opts.target << "' (supported: cpu, cuda)";
     return msg;
   }
   static const char *kCpuEmits[] = {"artifact", "tessera", "spmd", "linalg",
@@ -692,22 +696,21 @@ std::string checkOptions(const CompileOptions &opts) {
   if (cuda ? !llvm::is_contained(kCudaEmits, opts.emit)
            : !llvm::is_contained(kCpuEmits, opts.emit)) {
     os << "--emit=" << opts.emit
-                 << " is not available for --target=" << opts.target << " ("
-                 << (cuda ? "artifact, tessera, spmd, linalg, gpu, ptx"
-                          : "artifact, tessera, spmd, linalg, llvm, object, so")
-                 << ")";
+       << " is not available for --target=" << opts.target << " ("
+       << (cuda ? "artifact, tessera, spmd, linalg, gpu, ptx"
+                : "artifact, tessera, spmd, linalg, llvm, object, so")
+       << ")";
     return msg;
   }
   if (cuda && opts.gpuArch != "sm_80" && opts.gpuArch != "sm_90") {
-    os << "--gpu-arch=" << opts.gpuArch
-                 << " is not supported (sm_80, sm_90)";
+    os << "--gpu-arch=" << opts.gpuArch << " is not supported (sm_80, sm_90)";
     return msg;
   }
 
   if (opts.precision != "f32" && opts.precision != "bf16" &&
       opts.precision != "f16") {
     os << "--precision=" << opts.precision
-                 << " is not supported (f32, bf16, f16)";
+       << " is not supported (f32, bf16, f16)";
     return msg;
   }
   // f16 conversions need F16C on the CPU: without it LLVM calls libgcc
@@ -716,30 +719,29 @@ std::string checkOptions(const CompileOptions &opts) {
       (opts.cpu != "native" ||
        !llvm::sys::getHostCPUFeatures().lookup("f16c"))) {
     os << "--precision=f16 on the CPU target "
-                    "needs --cpu=native on a host with F16C"
-                 << (opts.cpu == "native" ? ", which this host lacks" : "")
-                 << " (use bf16)";
+          "needs --cpu=native on a host with F16C"
+       << (opts.cpu == "native" ? ", which this host lacks" : "")
+       << " (use bf16)";
     return msg;
   }
 
   const DeriveOptions &derive = opts.derive;
   if (!derive.costModel.empty() && derive.costModel != "cpu" &&
       derive.costModel != "cuda") {
-    os << "--derive-cost-model="
-                 << derive.costModel << " is not supported (cpu, cuda)";
+    os << "--derive-cost-model=" << derive.costModel
+       << " is not supported (cpu, cuda)";
     return msg;
   }
 
   const TrainOptions &train = opts.train;
   if (train.loss != "mse" && train.loss != "cross-entropy") {
-    os << "--loss=" << train.loss
-                 << " is not supported (mse, cross-entropy)";
+    os << "--loss=" << train.loss << " is not supported (mse, cross-entropy)";
     return msg;
   }
   if (train.optimizer != "sgd" && train.optimizer != "adam" &&
       train.optimizer != "none") {
     os << "--optimizer=" << train.optimizer
-                 << " is not supported (sgd, adam, none)";
+       << " is not supported (sgd, adam, none)";
     return msg;
   }
   const RematOptions &remat = opts.remat;
@@ -747,18 +749,16 @@ std::string checkOptions(const CompileOptions &opts) {
     int64_t bytes;
     double percent;
     if (!parseMemoryBudget(remat.budget, bytes, percent)) {
-      os << "--memory-budget='"
-                   << remat.budget
-                   << "' is not a size (bytes, or with K/M/G) or a "
-                      "percentage of the no-remat peak (e.g. 80%)";
+      os << "--memory-budget='" << remat.budget
+         << "' is not a size (bytes, or with K/M/G) or a "
+            "percentage of the no-remat peak (e.g. 80%)";
       return msg;
     }
     remat::Method m;
     if (!remat::parseMethod(remat.method, m)) {
-      os << "--remat-method="
-                   << remat.method
-                   << " is not supported (moccasin, greedy, greedy-restarts, "
-                      "chen-sqrt-n, checkmate-milp)";
+      os << "--remat-method=" << remat.method
+         << " is not supported (moccasin, greedy, greedy-restarts, "
+            "chen-sqrt-n, checkmate-milp)";
       return msg;
     }
   }
@@ -766,17 +766,17 @@ std::string checkOptions(const CompileOptions &opts) {
       (opts.emit == "spmd" || !opts.shardSpec.empty() ||
        !opts.shardReport.empty())) {
     os << "--emit=spmd, --shard-spec and "
-                    "--shard-report need --mesh (or --stage-mesh)";
+          "--shard-report need --mesh (or --stage-mesh)";
     return msg;
   }
   if (opts.pipelineStages < 1 || opts.pipelineStages > 64) {
-    os << "--pipeline-stages="
-                 << opts.pipelineStages << " is out of range (1-64)";
+    os << "--pipeline-stages=" << opts.pipelineStages
+       << " is out of range (1-64)";
     return msg;
   }
   if (opts.pipelineStages == 1 && !opts.stageMeshes.empty()) {
     os << "--stage-mesh needs "
-                    "--pipeline-stages";
+          "--pipeline-stages";
     return msg;
   }
   if (opts.pipelineStages > 1) {
@@ -808,23 +808,23 @@ std::string checkOptions(const CompileOptions &opts) {
         std::pair{"--remat-dump-graph", &opts.remat.dumpGraph}})
     if (path->find_first_of(" {},=\"") != std::string::npos) {
       os << flag << " path '" << *path
-                   << "' must not contain spaces, braces, commas, '=' or "
-                      "quotes";
+         << "' must not contain spaces, braces, commas, '=' or "
+            "quotes";
       return msg;
     }
   if (cuda && !opts.mesh.empty() && opts.emit != "spmd" &&
       opts.emit != "tessera") {
     os << "--mesh: partitioned programs run "
-                    "on the CPU target (collectives through MPI); the cuda "
-                    "target has no NCCL runtime yet (--emit=spmd writes the "
-                    "SPMD program)";
+          "on the CPU target (collectives through MPI); the cuda "
+          "target has no NCCL runtime yet (--emit=spmd writes the "
+          "SPMD program)";
     return msg;
   }
   if (cuda && (!opts.memoryReport.empty() || !opts.memoryPlot.empty())) {
     os << "--memory-report and "
-                    "--memory-plot describe the CPU target's arena plan; the "
-                    "cuda target prints its own plan with its progress "
-                    "lines";
+          "--memory-plot describe the CPU target's arena plan; the "
+          "cuda target prints its own plan with its progress "
+          "lines";
     return msg;
   }
 
@@ -860,13 +860,13 @@ int compile(const CompileOptions &opts) {
 
   // 1. Import.
   OwningOpRef<ModuleOp> module;
-  const std::string format =
-      !opts.inputFormat.empty()                      ? opts.inputFormat
-      : StringRef(opts.inputPath).ends_with(".mlir") ? "mlir"
-                                                     : "onnx";
+  const std::string format = !opts.inputFormat.empty() ? opts.inputFormat
+                             : StringRef(opts.inputPath).ends_with(".mlir")
+                                 ? "mlir"
+                                 : "onnx";
   if (format != "onnx" && format != "mlir") {
-    Diag(opts, Diagnostic::Error) << "unknown input format '" << format
-                                  << "' (onnx, mlir)";
+    Diag(opts, Diagnostic::Error)
+        << "unknown input format '" << format << "' (onnx, mlir)";
     return 1;
   }
   const bool isMlir = format == "mlir";
@@ -898,8 +898,8 @@ int compile(const CompileOptions &opts) {
   if (opts.opStats == "json" && !isMlir)
     llvm::outs() << stats.toJson();
   if (!module) {
-    Diag(opts, Diagnostic::Error) << "could not import '"
-                 << opts.inputPath << "'";
+    Diag(opts, Diagnostic::Error)
+        << "could not import '" << opts.inputPath << "'";
     return 1;
   }
   if (opts.emit == "tessera")
@@ -953,8 +953,8 @@ int lowerFrom(MLIRContext &ctx, OwningOpRef<ModuleOp> &module,
     pm.enableVerifier(true);
     std::string err;
     if (!addPipelineText(pm, stage.text, err)) {
-      Diag(opts, Diagnostic::Error) << "internal error: pipeline " << stage.name
-                   << ": " << err;
+      Diag(opts, Diagnostic::Error)
+          << "internal error: pipeline " << stage.name << ": " << err;
       return 1;
     }
     bool ok = timer.step(stage.name.c_str(), [&] {
@@ -1010,25 +1010,23 @@ int lowerFrom(MLIRContext &ctx, OwningOpRef<ModuleOp> &module,
           manifest.json["arena_bytes"] = arena;
         }
         if (opts.verbose)
-          Diag(opts, Diagnostic::Remark) << "memory plan: arena " << arena
-                       << " bytes (live peak "
-                       << cast<IntegerAttr>(plan.get("live_peak")).getInt()
-                       << "), "
-                       << cast<IntegerAttr>(plan.get("buffers")).getInt()
-                       << " buffers";
+          Diag(opts, Diagnostic::Remark)
+              << "memory plan: arena " << arena << " bytes (live peak "
+              << cast<IntegerAttr>(plan.get("live_peak")).getInt() << "), "
+              << cast<IntegerAttr>(plan.get("buffers")).getInt() << " buffers";
         // The remat model counts tessera-level tensors; what lowering adds
         // (padded copies, pooling-gradient windows) it does not see.
         auto summary = fn->getAttrOfType<DictionaryAttr>("tessera.remat_summary");
         if (auto budget = summary ? dyn_cast_or_null<IntegerAttr>(summary.get("budget"))
                                   : IntegerAttr())
           if (arena > budget.getInt())
-            Diag(opts, Diagnostic::Warning) << "the planned arena ("
-                         << arena << " bytes) is above the memory budget ("
-                         << budget.getInt()
-                         << " bytes): the remat model counts tessera-level "
-                            "tensors, not the temporaries lowering adds "
-                            "(padded copies, pooling-gradient windows); see "
-                            "docs/training.md, 'Budget semantics'";
+            Diag(opts, Diagnostic::Warning)
+                << "the planned arena (" << arena
+                << " bytes) is above the memory budget (" << budget.getInt()
+                << " bytes): the remat model counts tessera-level "
+                   "tensors, not the temporaries lowering adds "
+                   "(padded copies, pooling-gradient windows); see "
+                   "docs/training.md, 'Budget semantics'";
       }
     }
     if (stage.name == "tessera-graph-cleanup" && !opts.mesh.empty())
@@ -1062,7 +1060,8 @@ int lowerFrom(MLIRContext &ctx, OwningOpRef<ModuleOp> &module,
     return 1;
   }
   if (opts.emit == "object")
-    return writeText(opts, opts.outputPath, std::string(object.begin(), object.end()))
+    return writeText(opts, opts.outputPath,
+                     std::string(object.begin(), object.end()))
                ? 0
                : 1;
   if (!timer.step("link", [&] { return cpu::linkSharedObject(object, so, err); })) {
@@ -1070,20 +1069,22 @@ int lowerFrom(MLIRContext &ctx, OwningOpRef<ModuleOp> &module,
     return 1;
   }
   if (opts.emit == "so")
-    return writeText(opts, opts.outputPath, std::string(so.begin(), so.end())) ? 0 : 1;
+    return writeText(opts, opts.outputPath, std::string(so.begin(), so.end()))
+               ? 0
+               : 1;
 
   // 4. The artifact.
   manifest.json["cpu"] = resolvedCpu;
   std::string bytes;
-  if (!writeArtifactFile(opts, opts.outputPath, manifest,
-                         {{TSR_SECTION_HOST_CODE, std::string(so.begin(), so.end())}},
-                         bytes))
+  if (!writeArtifactFile(
+          opts, opts.outputPath, manifest,
+          {{TSR_SECTION_HOST_CODE, std::string(so.begin(), so.end())}}, bytes))
     return 1;
   if (opts.verbose)
-    Diag(opts, Diagnostic::Remark) << "wrote " << opts.outputPath << " ("
-                 << bytes.size() << " bytes, code " << so.size()
-                 << " bytes) in " << llvm::format("%.2f", timer.total)
-                 << " s";
+    Diag(opts, Diagnostic::Remark)
+        << "wrote " << opts.outputPath << " (" << bytes.size()
+        << " bytes, code " << so.size() << " bytes) in "
+        << llvm::format("%.2f", timer.total) << " s";
   return 0;
 }
 
@@ -1098,8 +1099,8 @@ int compilePipeline(MLIRContext &ctx, OwningOpRef<ModuleOp> &module,
   const std::string dir = opts.outputPath;
   if (std::error_code ec = llvm::sys::fs::create_directories(dir)) {
     Diagnostic d;
-    d.message = "cannot create the pipeline directory '" + dir +
-                "': " + ec.message();
+    d.message =
+        "cannot create the pipeline directory '" + dir + "': " + ec.message();
     d.io = true;
     Diag::emit(opts, d);
     return 1;
@@ -1129,8 +1130,8 @@ int compilePipeline(MLIRContext &ctx, OwningOpRef<ModuleOp> &module,
     }
     if (!timer.step(stages.front().name.c_str(),
                     [&] { return succeeded(pm.run(*module)); })) {
-      Diag(opts, Diagnostic::Error) << "stage '" << stages.front().name
-                   << "' failed";
+      Diag(opts, Diagnostic::Error)
+          << "stage '" << stages.front().name << "' failed";
       return 1;
     }
   }
@@ -1159,8 +1160,7 @@ int compilePipeline(MLIRContext &ctx, OwningOpRef<ModuleOp> &module,
     }
     if (!timer.step("tessera-pipeline-split",
                     [&] { return succeeded(pm.run(*stageModule)); })) {
-      Diag(opts, Diagnostic::Error) << "cutting stage " << k
-                   << " failed";
+      Diag(opts, Diagnostic::Error) << "cutting stage " << k << " failed";
       return 1;
     }
     auto fn = stageModule->lookupSymbol<func::FuncOp>("main");
@@ -1186,8 +1186,9 @@ int compilePipeline(MLIRContext &ctx, OwningOpRef<ModuleOp> &module,
     so.outputPath = dir + "/stage" + std::to_string(k) + ".tsr";
     so.pipelineStages = 1;
     if (opts.verbose)
-      Diag(opts, Diagnostic::Remark) << "pipeline stage " << k << " of " << n
-                   << (so.mesh.empty() ? "" : " on mesh " + so.mesh);
+      Diag(opts, Diagnostic::Remark)
+          << "pipeline stage " << k << " of " << n
+          << (so.mesh.empty() ? "" : " on mesh " + so.mesh);
     if (!so.mesh.empty())
       if (int rc = shardModule(ctx, stageModule, so, timer); rc >= 0)
         return rc;
@@ -1212,18 +1213,19 @@ int compilePipeline(MLIRContext &ctx, OwningOpRef<ModuleOp> &module,
     if (readShardSpec(opts.shardSpec, spec, err))
       for (auto &[name, v] : spec.items())
         if (!specNames.count(name)) {
-          Diag(opts, Diagnostic::Error) << "--shard-spec: no sharded "
-                          "stage has an input or weight named '"
-                       << name << "'";
+          Diag(opts, Diagnostic::Error)
+              << "--shard-spec: no sharded "
+                 "stage has an input or weight named '"
+              << name << "'";
           return 1;
         }
   }
   if (!writeText(opts, dir + "/pipeline.json", pipe.dump(2) + "\n"))
     return 1;
   if (opts.verbose)
-    Diag(opts, Diagnostic::Remark) << "wrote " << dir << "/pipeline.json ("
-                 << n << " stages) in " << llvm::format("%.2f", timer.total)
-                 << " s";
+    Diag(opts, Diagnostic::Remark)
+        << "wrote " << dir << "/pipeline.json (" << n << " stages) in "
+        << llvm::format("%.2f", timer.total) << " s";
   return 0;
 }
 
