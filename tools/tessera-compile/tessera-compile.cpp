@@ -13,7 +13,7 @@ namespace cl = llvm::cl;
 static cl::OptionCategory cat("tessera-compile options");
 static cl::opt<std::string> input(cl::Positional, cl::desc("<model.onnx | model.mlir>"),
                                   cl::cat(cat));
-static cl::opt<std::string> output("o", cl::desc("Output file (artifact, or IR with --emit; '-' = stdout)"),
+static cl::opt<std::string> output("o", cl::desc("Output file (artifact, or IR with --emit, where '-' = stdout)"),
                                    cl::value_desc("file"), cl::cat(cat));
 static cl::opt<std::string> target("target",
     cl::desc("Target: cpu (host shared object) or cuda (PTX kernels, cuBLAS)"),
